@@ -1,0 +1,1 @@
+"""DoorPass benchmarks (`make bench`): every figure against a baseline measured in the same run."""

@@ -1,0 +1,1 @@
+"""DoorPass server: the Litestar app, its domains and its database."""

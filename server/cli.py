@@ -1,0 +1,76 @@
+"""`python -m server COMMAND`: init (migrate + keys), seed-demo, serve, admin-token."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+
+from server.clock import Clock
+from server.db.engine import Database
+from server.db.migrate import upgrade
+from server.domain.lists.services import ensure_platform_keys
+from server.keyfiles import load_admin_token, load_master_key
+from server.settings import get_settings
+
+
+async def _init() -> dict:
+    settings = get_settings()
+    upgrade(settings.database_url)
+    master = load_master_key(settings.master_key, settings.var_dir)
+    load_admin_token(settings.admin_token, settings.var_dir)
+    db = Database(settings.database_url)
+    try:
+        async with db.transaction() as session:
+            created = await ensure_platform_keys(session, master, now=Clock().now(), status_size=settings.status_list_size)
+    finally:
+        await db.dispose()
+    return {"database": settings.database_url.split("@")[-1], "platform_keys_created": created}
+
+
+async def _seed(base_url: str) -> dict:
+    from server.demo import seed_demo
+
+    settings = get_settings()
+    await _init()
+    master = load_master_key(settings.master_key, settings.var_dir)
+    db = Database(settings.database_url)
+    try:
+        async with db.transaction() as session:
+            return await seed_demo(session, master, settings, now=Clock().now(), base_url=base_url)
+    finally:
+        await db.dispose()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m server", description="DoorPass server")
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    sub.add_parser("init", help="migrate the database and create the platform keys (idempotent)")
+    seed = sub.add_parser("seed-demo", help="create demo data and print fresh activation codes as JSON (idempotent)")
+    seed.add_argument("--base-url", default=None)
+    serve = sub.add_parser("serve", help="serve the API and the PWA")
+    serve.add_argument("--host", default=None)
+    serve.add_argument("--port", type=int, default=None)
+    serve.add_argument("--workers", type=int, default=1, help="server processes (use PostgreSQL for more than one)")
+    sub.add_parser("admin-token", help="print the admin bearer token")
+    args = parser.parse_args(argv)
+    settings = get_settings()
+    if args.cmd == "init":
+        print(json.dumps(asyncio.run(_init())))
+    elif args.cmd == "seed-demo":
+        base = args.base_url or f"http://{settings.host}:{settings.port}"
+        print(json.dumps(asyncio.run(_seed(base)), ensure_ascii=False, indent=2))
+    elif args.cmd == "admin-token":
+        print(load_admin_token(settings.admin_token, settings.var_dir))
+    elif args.cmd == "serve":
+        import uvicorn
+
+        if args.workers > 1 and settings.is_sqlite:
+            print("several server processes need PostgreSQL: set DATABASE_URL", file=sys.stderr)
+            return 2
+        uvicorn.run(
+            "server.app:create_app", factory=True, host=args.host or settings.host, port=args.port or settings.port,
+            workers=args.workers, log_level="info", access_log=False,
+        )
+    return 0

@@ -1,0 +1,213 @@
+"""The database: one metadata for every domain (Alembic reads it).
+
+Times are Unix seconds (UTC) in BIGINT columns, days are `day()` numbers as in
+DP1; secrets sit in `*_sealed` columns, AES-GCM under the master key.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    MetaData,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Agency(Base):
+    """A home-service company (家政企业): answerable for its workers, issuer of their passes."""
+
+    __tablename__ = "agencies"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    city: Mapped[str] = mapped_column(String(50), default="")
+    phone: Mapped[str] = mapped_column(String(30), default="")
+    demo_key: Mapped[str | None] = mapped_column(String(20), unique=True)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class Outlet(Base):
+    """A community home-service outlet (社区家政服务网点): runs training sessions."""
+
+    __tablename__ = "outlets"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    address: Mapped[str] = mapped_column(String(200), default="")
+    demo_key: Mapped[str | None] = mapped_column(String(20), unique=True)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class SigningKey(Base):
+    """An Ed25519 key of the platform: root, status, or an issuer's (named by `kid`)."""
+
+    __tablename__ = "signing_keys"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kid: Mapped[str] = mapped_column(String(16), unique=True)
+    purpose: Mapped[str] = mapped_column(String(10))  # root | status | issuer
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
+    name: Mapped[str] = mapped_column(String(100), default="")
+    pub: Mapped[bytes] = mapped_column(LargeBinary(32))
+    priv_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    not_before: Mapped[int] = mapped_column(BigInteger)
+    not_after: Mapped[int] = mapped_column(BigInteger)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    """Signs new passes. A retired issuer key stays in the trust list until `not_after`."""
+    created_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class Worker(Base):
+    """A domestic worker (家政服务员)."""
+
+    __tablename__ = "workers"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
+    name: Mapped[str] = mapped_column(String(40))
+    phone: Mapped[str] = mapped_column(String(30), default="")
+    id_number_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    id_number_masked: Mapped[str] = mapped_column(String(30), default="")
+    services: Mapped[int] = mapped_column(Integer, default=0)
+    health_check_until: Mapped[date | None] = mapped_column(Date)
+    photo: Mapped[bytes] = mapped_column(LargeBinary)
+    photo_type: Mapped[str] = mapped_column(String(40))
+    photo_digest: Mapped[bytes] = mapped_column(LargeBinary(16))
+    demo_key: Mapped[str | None] = mapped_column(String(20), unique=True)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+
+    agency: Mapped[Agency] = relationship(lazy="joined")
+    trainings: Mapped[list["Training"]] = relationship(lazy="selectin", order_by="Training.day")
+
+
+class Training(Base):
+    """A training record (培训记录) of a worker."""
+
+    __tablename__ = "trainings"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    worker_id: Mapped[int] = mapped_column(ForeignKey("workers.id"), index=True)
+    course: Mapped[str] = mapped_column(String(100))
+    outlet_id: Mapped[int | None] = mapped_column(ForeignKey("outlets.id"))
+    day: Mapped[date] = mapped_column(Date)
+    hours: Mapped[int] = mapped_column(Integer, default=0)
+    certificate: Mapped[str] = mapped_column(String(100), default="")
+    valid_until: Mapped[date | None] = mapped_column(Date)
+
+
+class Pass(Base):
+    """One door-service pass (上门服务证): issued to a worker, bound to one phone at enrollment."""
+
+    __tablename__ = "passes"
+    serial: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    worker_id: Mapped[int] = mapped_column(ForeignKey("workers.id"), index=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
+    kid: Mapped[str] = mapped_column(String(16))
+    status_index: Mapped[int] = mapped_column(Integer, unique=True)
+    issued_day: Mapped[int] = mapped_column(Integer)
+    expires_day: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(10), default="active")  # active | suspended | revoked
+    colour: Mapped[int] = mapped_column(SmallInteger, default=0)  # 0 green, 1 yellow, 2 red
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    reason_en: Mapped[str] = mapped_column(String(200), default="")
+    device_pub: Mapped[bytes | None] = mapped_column(LargeBinary(32))
+    totp_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    cred: Mapped[bytes | None] = mapped_column(LargeBinary)
+    issuer_sig: Mapped[bytes | None] = mapped_column(LargeBinary(64))
+    enrolled_at: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[int] = mapped_column(BigInteger)
+
+    worker: Mapped[Worker] = relationship(lazy="joined")
+
+    @property
+    def list_value(self) -> int:
+        """This pass's 2-bit entry in the status list."""
+        if self.state == "revoked":
+            return 3
+        if self.state == "suspended":
+            return 2
+        return self.colour
+
+
+class ActivationCode(Base):
+    """A one-time code that binds a phone to a pass; only its hash is stored."""
+
+    __tablename__ = "activation_codes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    serial: Mapped[int] = mapped_column(ForeignKey("passes.serial"), index=True)
+    code_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    expires_at: Mapped[int] = mapped_column(BigInteger)
+    used_at: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class PassEvent(Base):
+    """What happened to a pass, by whom and when (可追溯)."""
+
+    __tablename__ = "pass_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    serial: Mapped[int] = mapped_column(BigInteger, index=True)
+    at: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(20))
+    actor: Mapped[str] = mapped_column(String(60))
+    detail: Mapped[str] = mapped_column(Text, default="{}")
+
+
+class VerificationEvent(Base):
+    """An online verification: who asked about which pass, when, and the answer."""
+
+    __tablename__ = "verification_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    serial: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    at: Mapped[int] = mapped_column(BigInteger)
+    result: Mapped[str] = mapped_column(String(20))
+    channel: Mapped[str] = mapped_column(String(10))  # qr | code
+    verifier: Mapped[str] = mapped_column(String(60))
+    device_id: Mapped[str | None] = mapped_column(String(64))
+
+
+class ListState(Base):
+    """The current signed trust list or status list (one row each), re-signed with `seq` + 1 on change."""
+
+    __tablename__ = "list_state"
+    name: Mapped[str] = mapped_column(String(10), primary_key=True)  # trust | status
+    seq: Mapped[int] = mapped_column(BigInteger)
+    issued_at: Mapped[int] = mapped_column(BigInteger)
+    envelope: Mapped[str] = mapped_column(Text)
+    etag: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer, default=0)
+    bitstring: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+
+__all__ = [
+    "ActivationCode",
+    "Agency",
+    "Base",
+    "ListState",
+    "Outlet",
+    "Pass",
+    "PassEvent",
+    "SigningKey",
+    "Training",
+    "VerificationEvent",
+    "Worker",
+]

@@ -1,0 +1,182 @@
+"""Keys and the signed lists: root, status and issuer keys; the trust list; the status list.
+
+Private keys live sealed (AES-GCM, master key, the kid as associated data).
+A change to an issuer re-signs the trust list; a change to any pass's status
+re-signs the status list with `seq` + 1, in the same transaction as the change,
+under a row lock so that several server processes never hand out one `seq` twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+import crypto
+from server.db.models import Agency, ListState, SigningKey
+from server.errors import Conflict
+
+ROOT_KID = "root"
+STATUS_KID = "status"
+
+
+def _kid(prefix: str) -> str:
+    return f"{prefix}-{secrets.token_hex(4)}"[:16]
+
+
+async def _new_key(
+    session: AsyncSession, master: bytes, *, kid: str, purpose: str, now: int, not_after: int,
+    agency: Agency | None = None,
+) -> tuple[SigningKey, bytes]:
+    priv = crypto.new_signing_key()
+    row = SigningKey(
+        kid=kid,
+        purpose=purpose,
+        agency_id=agency.id if agency else None,
+        name=agency.name if agency else purpose,
+        pub=crypto.public_key(priv),
+        priv_sealed=crypto.seal(master, priv, kid.encode()),
+        not_before=now,
+        not_after=not_after,
+        active=True,
+        created_at=now,
+    )
+    session.add(row)
+    await session.flush()
+    return row, priv
+
+
+def unseal_key(master: bytes, row: SigningKey) -> bytes:
+    return crypto.unseal(master, row.priv_sealed, row.kid.encode())
+
+
+async def key_by_kid(session: AsyncSession, kid: str) -> SigningKey | None:
+    return (await session.execute(select(SigningKey).where(SigningKey.kid == kid))).scalar_one_or_none()
+
+
+async def ensure_platform_keys(session: AsyncSession, master: bytes, *, now: int, status_size: int) -> bool:
+    """Create the root and status keys and both lists if missing. Returns True when it created them."""
+    if await key_by_kid(session, ROOT_KID) is not None:
+        return False
+    forever = now + 50 * 366 * 86400
+    await _new_key(session, master, kid=ROOT_KID, purpose="root", now=now, not_after=forever)
+    await _new_key(session, master, kid=STATUS_KID, purpose="status", now=now, not_after=forever)
+    # Entries not yet given to a pass read as revoked: fail closed.
+    bits = crypto.pack_status([3] * status_size, status_size)
+    session.add(ListState(name="status", seq=0, issued_at=now, envelope="", etag="", size=status_size, bitstring=bits))
+    session.add(ListState(name="trust", seq=0, issued_at=now, envelope="", etag=""))
+    await session.flush()
+    await resign_status(session, master, now=now)
+    await resign_trust(session, master, now=now)
+    return True
+
+
+async def root_pub(session: AsyncSession) -> bytes:
+    row = await key_by_kid(session, ROOT_KID)
+    if row is None:
+        raise Conflict("平台密钥尚未创建", "Platform keys have not been created")
+    return row.pub
+
+
+async def create_issuer_key(session: AsyncSession, master: bytes, agency: Agency, *, now: int, days: int) -> SigningKey:
+    """A new issuer key for the agency; older active keys retire (they stay trusted until not_after)."""
+    for old in (
+        await session.execute(
+            select(SigningKey).where(SigningKey.agency_id == agency.id, SigningKey.active.is_(True))
+        )
+    ).scalars():
+        old.active = False
+    row, _ = await _new_key(
+        session, master, kid=_kid(f"a{agency.id}"), purpose="issuer", now=now, not_after=now + days * 86400, agency=agency
+    )
+    await resign_trust(session, master, now=now)
+    return row
+
+
+async def active_issuer_key(session: AsyncSession, agency_id: int) -> SigningKey | None:
+    return (
+        await session.execute(
+            select(SigningKey)
+            .where(SigningKey.agency_id == agency_id, SigningKey.active.is_(True), SigningKey.purpose == "issuer")
+            .order_by(SigningKey.id.desc())
+        )
+    ).scalars().first()
+
+
+async def _locked(session: AsyncSession, name: str) -> ListState:
+    row = (
+        await session.execute(select(ListState).where(ListState.name == name).with_for_update())
+    ).scalar_one_or_none()
+    if row is None:
+        raise Conflict("平台密钥尚未创建", "Platform keys have not been created")
+    return row
+
+
+def _store(row: ListState, envelope: dict, *, seq: int, now: int) -> None:
+    text = json.dumps(envelope, separators=(",", ":"))
+    row.seq = seq
+    row.issued_at = now
+    row.envelope = text
+    row.etag = hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+async def resign_trust(session: AsyncSession, master: bytes, *, now: int) -> None:
+    """Re-sign the trust list from the issuer keys still within their validity."""
+    row = await _locked(session, "trust")
+    root = await key_by_kid(session, ROOT_KID)
+    status = await key_by_kid(session, STATUS_KID)
+    assert root is not None and status is not None
+    keys = (
+        await session.execute(
+            select(SigningKey).where(SigningKey.purpose == "issuer", SigningKey.not_after >= now).order_by(SigningKey.id)
+        )
+    ).scalars()
+    issuers = [
+        crypto.Issuer(kid=k.kid, pub=k.pub, agency_id=k.agency_id or 0, name=k.name, not_before=k.not_before, not_after=k.not_after)
+        for k in keys
+    ]
+    seq = row.seq + 1
+    env = crypto.build_trust(unseal_key(master, root), seq=seq, issued_at=now, status_pub=status.pub, issuers=issuers)
+    _store(row, env, seq=seq, now=now)
+
+
+async def resign_status(session: AsyncSession, master: bytes, *, now: int, changes: dict[int, int] | None = None) -> int:
+    """Apply `{status_index: value}` to the status list and re-sign it. Returns the new seq."""
+    row = await _locked(session, "status")
+    bits = bytearray(row.bitstring or b"")
+    for index, value in (changes or {}).items():
+        byte, shift = divmod(index, 4)
+        shift = 6 - 2 * shift
+        bits[byte] = (bits[byte] & ~(3 << shift) & 0xFF) | ((value & 3) << shift)
+    row.bitstring = bytes(bits)
+    key = await key_by_kid(session, STATUS_KID)
+    assert key is not None
+    seq = row.seq + 1
+    env = crypto.build_status(unseal_key(master, key), seq=seq, issued_at=now, size=row.size, bitstring=row.bitstring)
+    _store(row, env, seq=seq, now=now)
+    return seq
+
+
+async def status_size(session: AsyncSession) -> int:
+    row = (await session.execute(select(ListState.size).where(ListState.name == "status"))).scalar_one()
+    return int(row)
+
+
+async def current(session: AsyncSession, name: str) -> ListState:
+    row = (await session.execute(select(ListState).where(ListState.name == name))).scalar_one_or_none()
+    if row is None or not row.envelope:
+        raise Conflict("平台密钥尚未创建", "Platform keys have not been created")
+    return row
+
+
+async def opened_lists(session: AsyncSession) -> tuple[crypto.TrustList, crypto.StatusList]:
+    """The current trust and status lists, opened and checked as any verifier would."""
+    trust_row = await current(session, "trust")
+    status_row = await current(session, "status")
+    trust = crypto.open_trust(json.loads(trust_row.envelope), await root_pub(session))
+    status = crypto.open_status(json.loads(status_row.envelope), trust.status_pub)
+    return trust, status
+

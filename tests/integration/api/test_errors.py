@@ -1,0 +1,66 @@
+"""Bad input gets a clear 4xx in the user's language; nothing answers 500."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.integration.conftest import ADMIN, Admin
+
+ENDPOINTS = [
+    ("POST", "/api/verify", {}),
+    ("POST", "/api/enroll", {}),
+    ("POST", "/api/admin/agencies", ADMIN),
+    ("POST", "/api/admin/workers", ADMIN),
+    ("POST", "/api/admin/outlets", ADMIN),
+    ("POST", "/api/admin/workers/1/passes", ADMIN),
+    ("POST", "/api/admin/workers/1/trainings", ADMIN),
+    ("POST", "/api/admin/passes/123456789/status", ADMIN),
+    ("POST", "/api/admin/passes/123456789/revoke", ADMIN),
+]
+
+
+async def test_admin_needs_the_token(client) -> None:  # type: ignore[no-untyped-def]
+    r = await client.get("/api/admin/agencies")
+    assert r.status_code == 401 and r.json()["message"] == "需要管理员登录"
+    r = await client.get("/api/admin/agencies", headers={"Authorization": "Bearer nope"})
+    assert r.status_code == 401 and r.json()["message_en"] == "Invalid credentials"
+    assert (await client.get("/api/admin/agencies", headers=ADMIN)).status_code == 200
+
+
+@pytest.mark.parametrize("body", [b"", b"{", b"[]", b'{"qr": 5}', b'{"qr": "x", "extra": 1}', b"\xff\xfe", b"null"])
+async def test_malformed_bodies_get_400_with_a_message(client, body: bytes) -> None:  # type: ignore[no-untyped-def]
+    for method, path, headers in ENDPOINTS:
+        r = await client.request(method, path, content=body, headers={**headers, "content-type": "application/json"})
+        assert r.status_code == 400, (path, body, r.status_code, r.text)
+        j = r.json()
+        assert j["message"] and j["message_en"], j
+
+
+async def test_unknown_things_are_404(client, admin: Admin) -> None:  # type: ignore[no-untyped-def]
+    assert (await client.get("/api/admin/workers/999", headers=ADMIN)).json()["message"] == "找不到这位家政服务员"
+    r = await client.post("/api/admin/workers", json={"agency_id": 999, "name": "x"}, headers=ADMIN)
+    assert r.status_code == 404 and r.json()["message"] == "找不到这家家政企业"
+    assert (await client.get("/api/nothing")).status_code == 404
+    agency = await admin.agency()
+    r = await client.post("/api/admin/workers", json={"agency_id": agency["id"], "name": "名" * 11}, headers=ADMIN)
+    assert r.status_code == 400 and r.json()["error"] == "name_too_long"
+    r = await client.post("/api/admin/workers", json={"agency_id": agency["id"], "name": "x", "photo": "!!"}, headers=ADMIN)
+    assert r.status_code == 400 and r.json()["error"] == "bad_photo"
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=40),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.sampled_from(["qr", "code", "device_pub", "name", "agency_id", "status", "reason", "services", "photo", "day", "valid_days"]) | st.text(max_size=8), inner, max_size=5),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=json_values, which=st.integers(0, len(ENDPOINTS) - 1))
+async def test_no_body_makes_a_500(client, body, which) -> None:  # type: ignore[no-untyped-def]
+    method, path, headers = ENDPOINTS[which]
+    r = await client.request(method, path, json=body, headers=headers)
+    assert r.status_code < 500, (path, body, r.text)
+    assert "message" in r.json() or r.status_code in (200, 201)

@@ -1,0 +1,36 @@
+"""Secrets are sealed in the database; verifications are recorded."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, text
+
+from server.db.engine import Database
+from server.db.models import Pass, SigningKey, VerificationEvent, Worker
+from tests.integration.conftest import ADMIN, Admin
+
+
+async def test_secrets_are_sealed_and_checks_recorded(client, admin: Admin, settings, clock) -> None:  # type: ignore[no-untyped-def]
+    phone = await admin.enrolled_phone()
+    r = await client.post("/api/verify", json={"qr": phone.live(clock.now()), "device_id": "household-1"})
+    assert r.json()["result"] == "valid"
+    worker = (await client.get(f"/api/admin/workers/{(await client.get(f'/api/admin/passes/{phone.serial}', headers=ADMIN)).json()['worker_id']}", headers=ADMIN)).json()
+    assert worker["id_number_masked"] == "110***********1234"
+    assert worker["phone_masked"] == "138****0001"
+
+    db = Database(settings.database_url)
+    try:
+        async with db.transaction() as session:
+            p = (await session.execute(select(Pass).where(Pass.serial == phone.serial))).unique().scalar_one()
+            assert phone.secret.encode() not in p.totp_sealed
+            w = (await session.execute(select(Worker).where(Worker.id == p.worker_id))).unique().scalar_one()
+            assert b"110101199001011234" not in (w.id_number_sealed or b"")
+            for key in (await session.execute(select(SigningKey))).scalars():
+                assert len(key.priv_sealed) == 12 + 32 + 16  # nonce, sealed seed, tag
+            dump = " ".join(str(row) for row in (await session.execute(text("SELECT * FROM workers"))).all())
+            assert "110101199001011234" not in dump
+            events = (await session.execute(select(VerificationEvent))).scalars().all()
+            assert [(e.serial, e.result, e.device_id, e.verifier) for e in events] == [
+                (phone.serial, "valid", "household-1", "anonymous:-")
+            ]
+    finally:
+        await db.dispose()
