@@ -95,7 +95,7 @@ class Worker(Base):
     demo_key: Mapped[str | None] = mapped_column(String(20), unique=True)
     created_at: Mapped[int] = mapped_column(BigInteger)
 
-    agency: Mapped[Agency] = relationship(lazy="joined")
+    agency: Mapped[Agency] = relationship(lazy="joined", innerjoin=True)
     trainings: Mapped[list["Training"]] = relationship(lazy="selectin", order_by="Training.day")
 
 
@@ -136,7 +136,7 @@ class Pass(Base):
     created_at: Mapped[int] = mapped_column(BigInteger)
     updated_at: Mapped[int] = mapped_column(BigInteger)
 
-    worker: Mapped[Worker] = relationship(lazy="joined")
+    worker: Mapped[Worker] = relationship(lazy="joined", innerjoin=True)
 
     @property
     def list_value(self) -> int:

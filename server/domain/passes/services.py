@@ -45,7 +45,7 @@ async def record(session: AsyncSession, serial: int, kind: str, actor: str, now:
 async def get_pass(session: AsyncSession, serial: int, *, lock: bool = False) -> Pass:
     stmt = select(Pass).where(Pass.serial == serial)
     if lock:
-        stmt = stmt.with_for_update()
+        stmt = stmt.with_for_update(of=Pass)
     row = (await session.execute(stmt)).unique().scalar_one_or_none()
     if row is None:
         raise NotFound("找不到这张上门服务证", "No such pass")
@@ -96,7 +96,7 @@ async def issue_pass(
     size = await status_size(session)
     changes: dict[int, int] = {}
     for old in (
-        await session.execute(select(Pass).where(Pass.worker_id == worker.id, Pass.state != "revoked").with_for_update())
+        await session.execute(select(Pass).where(Pass.worker_id == worker.id, Pass.state != "revoked").with_for_update(of=Pass))
     ).unique().scalars():
         old.state, old.reason, old.reason_en, old.updated_at = "revoked", "已换发新证", "Replaced by a new pass", now
         changes[old.status_index] = 3

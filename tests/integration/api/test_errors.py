@@ -51,7 +51,7 @@ async def test_unknown_things_are_404(client, admin: Admin) -> None:  # type: ig
 
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=40),
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=40),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.sampled_from(["qr", "code", "device_pub", "name", "agency_id", "status", "reason", "services", "photo", "day", "valid_days"]) | st.text(max_size=8), inner, max_size=5),
     max_leaves=12,
 )

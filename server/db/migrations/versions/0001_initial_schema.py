@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 09:23:33.236338
+Create Date: 2026-11-24 09:42:29.833933
 """
 
 from __future__ import annotations

@@ -1,0 +1,17 @@
+"""One error tree for everything DP1."""
+
+
+class CryptoError(Exception):
+    """Base of every crypto/ error."""
+
+
+class Malformed(CryptoError):
+    """Bytes or text not of the DP1 shape."""
+
+
+class BadSignature(CryptoError):
+    """An Ed25519 signature did not verify."""
+
+
+class DecryptError(CryptoError):
+    """AES-GCM could not open a sealed blob (wrong key or tampered)."""
