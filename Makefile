@@ -5,9 +5,9 @@ PIP := .venv/bin/pip
 STAMP := .venv/.installed
 PWA_STAMP := pwa/node_modules/.installed
 
-.PHONY: run install pwa init seed serve test test-fast bench clean
+.PHONY: run install pwa pwa-deps init seed serve test bench clean
 
-run: install pwa init seed serve
+run: install init pwa seed serve
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv .venv
@@ -17,12 +17,17 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-$(PWA_STAMP): pwa/package.json
-	if [ -f pwa/package.json ]; then cd pwa && npm ci --no-audit --no-fund; fi
-	mkdir -p pwa/node_modules && touch $(PWA_STAMP)
+pwa-deps:
+	@if [ -f pwa/package.json ]; then \
+	  if [ ! -f $(PWA_STAMP) ] || [ pwa/package-lock.json -nt $(PWA_STAMP) ]; then \
+	    (cd pwa && npm ci --no-audit --no-fund) && touch $(PWA_STAMP); fi; \
+	fi
 
-pwa: $(PWA_STAMP)
-	@if [ -f pwa/package.json ]; then cd pwa && npm run build; else echo "no pwa/ app to build"; fi
+# The build pins this server's root key (DOORPASS_ROOT_PUB), so it needs `init` first.
+pwa: init pwa-deps
+	@if [ -f pwa/package.json ]; then \
+	  DOORPASS_ROOT_PUB=$$($(PY) -m server root-pub) && export DOORPASS_ROOT_PUB && cd pwa && npm run build; \
+	else echo "no pwa/ app to build"; fi
 
 init: install
 	$(PY) -m server init
@@ -34,10 +39,10 @@ serve: install
 	@echo "DoorPass on http://127.0.0.1:8000  (admin token: var/admin.token)"
 	$(PY) -m server serve
 
-test: install pwa
+test: install pwa-deps
 	$(PY) -m pytest -q -p no:cacheprovider
 
-bench: install pwa
+bench: install pwa-deps
 	$(PY) -m bench
 
 clean:

@@ -43,6 +43,19 @@ async def _seed(base_url: str) -> dict:
         await db.dispose()
 
 
+async def _root_pub() -> str:
+    from crypto import b64u_encode
+    from server.domain.lists.services import root_pub
+
+    await _init()
+    db = Database(get_settings().database_url)
+    try:
+        async with db.transaction() as session:
+            return b64u_encode(await root_pub(session))
+    finally:
+        await db.dispose()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m server", description="DoorPass server")
     sub = parser.add_subparsers(dest="cmd", required=True)
@@ -54,6 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--port", type=int, default=None)
     serve.add_argument("--workers", type=int, default=1, help="server processes (use PostgreSQL for more than one)")
     sub.add_parser("admin-token", help="print the admin bearer token")
+    sub.add_parser("root-pub", help="print the root public key (b64u) that verifiers pin")
     args = parser.parse_args(argv)
     settings = get_settings()
     if args.cmd == "init":
@@ -63,6 +77,8 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(asyncio.run(_seed(base)), ensure_ascii=False, indent=2))
     elif args.cmd == "admin-token":
         print(load_admin_token(settings.admin_token, settings.var_dir))
+    elif args.cmd == "root-pub":
+        print(asyncio.run(_root_pub()))
     elif args.cmd == "serve":
         import uvicorn
 

@@ -14,7 +14,7 @@ from crypto import b64u_decode, b64u_encode, new_master_key
 
 
 def _read_or_create(path: Path, make: callable) -> str:  # type: ignore[valid-type]
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:

@@ -21,6 +21,10 @@ def alembic_config(url: str) -> Config:
 
 def upgrade(url: str, revision: str = "head") -> None:
     """Bring the database at `url` to `revision`. Safe to call from inside a running event loop."""
+    if url.startswith("sqlite") and "///" in url:
+        path = url.split("///", 1)[1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     try:
         asyncio.get_running_loop()
     except RuntimeError:

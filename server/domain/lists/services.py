@@ -12,7 +12,7 @@ import hashlib
 import json
 import secrets
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import crypto
@@ -82,13 +82,22 @@ async def root_pub(session: AsyncSession) -> bytes:
 
 
 async def create_issuer_key(session: AsyncSession, master: bytes, agency: Agency, *, now: int, days: int) -> SigningKey:
-    """A new issuer key for the agency; older active keys retire (they stay trusted until not_after)."""
+    """A new issuer key for the agency. Older keys retire: they sign nothing more and stay in
+    the trust list only until the last pass they signed expires (end of its last valid day)."""
+    from server.db.models import Pass  # passes depend on keys, not the other way round
+
     for old in (
         await session.execute(
             select(SigningKey).where(SigningKey.agency_id == agency.id, SigningKey.active.is_(True))
         )
     ).scalars():
         old.active = False
+        last_day = (
+            await session.execute(
+                select(func.max(Pass.expires_day)).where(Pass.kid == old.kid, Pass.state != "revoked")
+            )
+        ).scalar_one_or_none()
+        old.not_after = min(old.not_after, (last_day + 1) * 86400 - 1 if last_day is not None else now - 1)
     row, _ = await _new_key(
         session, master, kid=_kid(f"a{agency.id}"), purpose="issuer", now=now, not_after=now + days * 86400, agency=agency
     )

@@ -69,3 +69,19 @@ async def test_issuer_key_rotation_keeps_old_passes(client, admin: Admin, clock)
     for phone in (old, new):
         r = await client.post("/api/verify", json={"qr": phone.live(clock.now())})
         assert r.json()["result"] == "valid"
+
+
+async def test_retired_key_leaves_the_trust_list_when_its_passes_expire(client, admin: Admin, clock) -> None:  # type: ignore[no-untyped-def]
+    from tests.integration.conftest import enroll
+
+    agency = await admin.agency()
+    second = await admin.post(f"/api/admin/agencies/{agency['id']}/rotate-key")  # the first key signed nothing
+    trust, _ = await _open(client)
+    assert agency["kid"] not in {i.kid for i in trust.issuers}
+    w = await admin.worker(agency["id"], "丙")
+    phone = await enroll(client, (await admin.issue(w["id"]))["code"])
+    await admin.post(f"/api/admin/agencies/{agency['id']}/rotate-key")
+    trust, _ = await _open(client)
+    kept = trust.issuer(second["kid"])
+    cred = crypto.decode_cred(phone.cred)
+    assert kept is not None and kept.not_after == (cred.expires_day + 1) * 86400 - 1
