@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, ValueError, KeyError, TypeError, Exception) as e:  # noqa: BLE001 - report, don't trace
         print(f"cannot read vectors from {args.vectors}: {type(e).__name__}: {e}", file=sys.stderr)
         return 2
-    print(json.dumps(results))
+    print(json.dumps(results, separators=(",", ":")))
     return 0
 
 
