@@ -15,6 +15,14 @@ class VerifyRequest(Struct):
     """An anonymous id the verifying phone makes for itself, so its checks can be told apart."""
 
 
+class CodeVerifyRequest(Struct):
+    """Verification by phone or keyboard: the pass number and the six digits under the QR (online only)."""
+
+    serial: Annotated[int, msgspec.Meta(ge=0, lt=2**53)]
+    code: Annotated[str, msgspec.Meta(pattern=r"^[0-9]{6}$")]
+    device_id: Annotated[str, msgspec.Meta(max_length=64)] | None = None
+
+
 class Service(Struct):
     key: str
     zh: str

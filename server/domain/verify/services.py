@@ -13,6 +13,7 @@ from server.domain.passes.services import totp_secret
 from server.domain.registry.services import training_in_date
 from server.domain.verify import schemas as s
 from server.domain.verify.texts import IDENTITY_RESULTS, RESULT_TEXT
+from server.errors import NotFound
 from server.schemas import SERVICE_LABELS, mask_to_services
 
 EPOCH = date(1970, 1, 1)
@@ -59,6 +60,52 @@ def _holder(p: Pass, cred: crypto.Credential, agency: Agency | None, today: date
     )
 
 
+async def _answer(
+    session: AsyncSession, result: str, p: Pass | None, cred: crypto.Credential | None, status: crypto.StatusList,
+    *, now: int, printed: bool, channel: str, verifier: str, device_id: str | None, serial: int | None,
+) -> s.VerifyResponse:
+    colour, head, head_en, expl, expl_en = RESULT_TEXT[result]
+    reasons: list[str] = []
+    reasons_en: list[str] = []
+    if result in ("caution", "red", "revoked") and p is not None and p.reason:
+        reasons, reasons_en = [p.reason], [p.reason_en or p.reason]
+    holder = None
+    if cred is not None and p is not None and result in IDENTITY_RESULTS:
+        holder = _holder(p, cred, await session.get(Agency, cred.agency_id), day_to_date(now // 86400))
+    session.add(VerificationEvent(serial=serial, at=now, result=result, channel=channel, verifier=verifier, device_id=device_id))
+    return s.VerifyResponse(
+        result=result, colour=colour, headline=head, headline_en=head_en, explanation=expl, explanation_en=expl_en,
+        reasons=reasons, reasons_en=reasons_en, printed_card=printed, holder=holder, status_as_of=status.issued_at,
+        server_time=now,
+    )
+
+
+async def verify_code(
+    session: AsyncSession, master: bytes, cache: ListCache, body: s.CodeVerifyRequest, *, now: int, verifier: str
+) -> s.VerifyResponse:
+    """Verify a pass number and its current six-digit code: the DP1 rows that apply without a frame."""
+    trust, status = await cache.get(session)
+    p = await session.get(Pass, body.serial)
+    if p is None or p.cred is None:
+        raise NotFound("找不到这个证号，或此证尚未激活", "No such pass number, or the pass is not activated yet", code="unknown_pass")
+    cred = crypto.decode_cred(p.cred)
+    secret = totp_secret(master, p)
+    issuer = trust.issuer(cred.kid)
+    current = now // 30
+    if issuer is None or not issuer.not_before <= now <= issuer.not_after:
+        result = "unknown_issuer"
+    elif now // 86400 < cred.issued_day:
+        result = "not_yet_valid"
+    elif now // 86400 > cred.expires_day:
+        result = "expired"
+    elif secret is None or not any(crypto.check_code(secret, st, int(body.code)) for st in (current - 1, current, current + 1)):
+        result = "bad_code"
+    else:
+        result = ("valid", "caution", "red", "revoked")[status.get(cred.status_index)]
+    return await _answer(session, result, p, cred, status, now=now, printed=False, channel="code", verifier=verifier,
+                         device_id=body.device_id, serial=body.serial)
+
+
 async def verify_qr(
     session: AsyncSession, master: bytes, cache: ListCache, body: s.VerifyRequest, *, now: int, verifier: str
 ) -> s.VerifyResponse:
@@ -80,22 +127,8 @@ async def verify_qr(
     result = verdict.result
     if parsed is not None and parsed.kind == "live" and secret is None and result in STATUS_RESULTS:
         result = "bad_code"  # online, and the server holds no secret for this pass: the code cannot be right
-    colour, head, head_en, expl, expl_en = RESULT_TEXT[result]
-    reasons: list[str] = []
-    reasons_en: list[str] = []
-    if result in ("caution", "red", "revoked") and p is not None and p.reason:
-        reasons, reasons_en = [p.reason], [p.reason_en or p.reason]
-    holder = None
-    if parsed is not None and p is not None and result in IDENTITY_RESULTS:
-        holder = _holder(p, parsed.cred, await session.get(Agency, parsed.cred.agency_id), day_to_date(now // 86400))
-    session.add(
-        VerificationEvent(
-            serial=parsed.cred.serial if parsed is not None else None,
-            at=now, result=result, channel="qr", verifier=verifier, device_id=body.device_id,
-        )
-    )
-    return s.VerifyResponse(
-        result=result, colour=colour, headline=head, headline_en=head_en, explanation=expl, explanation_en=expl_en,
-        reasons=reasons, reasons_en=reasons_en, printed_card=parsed is not None and parsed.kind == "card",
-        holder=holder, status_as_of=status.issued_at, server_time=now,
+    return await _answer(
+        session, result, p, parsed.cred if parsed is not None else None, status, now=now,
+        printed=parsed is not None and parsed.kind == "card", channel="qr", verifier=verifier, device_id=body.device_id,
+        serial=parsed.cred.serial if parsed is not None else None,
     )

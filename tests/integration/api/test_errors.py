@@ -11,6 +11,7 @@ from tests.integration.conftest import ADMIN, Admin
 ENDPOINTS = [
     ("POST", "/api/verify", {}),
     ("POST", "/api/enroll", {}),
+    ("POST", "/api/verify/code", {}),
     ("POST", "/api/admin/agencies", ADMIN),
     ("POST", "/api/admin/workers", ADMIN),
     ("POST", "/api/admin/outlets", ADMIN),

@@ -135,3 +135,20 @@ async def test_photo_matches_the_credential(client, admin: Admin) -> None:  # ty
     again = await client.get(f"/api/passes/{phone.serial}/photo", headers={"If-None-Match": r.headers["etag"]})
     assert again.status_code == 304
     assert (await client.get("/api/passes/999/photo")).status_code == 404
+
+
+async def test_typed_pass_number_and_code(client, admin: Admin, clock) -> None:  # type: ignore[no-untyped-def]
+    phone = await admin.enrolled_phone()
+    code = f"{crypto.totp_code(phone.secret, clock.now() // 30):06d}"
+    r = await client.post("/api/verify/code", json={"serial": phone.serial, "code": code})
+    assert r.status_code == 200 and r.json()["result"] == "valid" and r.json()["holder"]["name"] == "王阿姨"
+    wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+    assert (await client.post("/api/verify/code", json={"serial": phone.serial, "code": wrong})).json()["result"] == "bad_code"
+    clock.offset = 300
+    assert (await client.post("/api/verify/code", json={"serial": phone.serial, "code": code})).json()["result"] == "bad_code"
+    r = await client.post("/api/verify/code", json={"serial": 1, "code": "123456"})
+    assert r.status_code == 404 and r.json()["error"] == "unknown_pass"
+    r = await client.post("/api/verify/code", json={"serial": phone.serial, "code": "12a456"})
+    assert r.status_code == 400
+    t = (await client.get("/api/time")).json()["server_time"]
+    assert t == clock.now()
