@@ -1,0 +1,21 @@
+import { useAppState } from "./app/hooks";
+import { usePath } from "./app/router";
+import { Enroll } from "./views/Enroll";
+import { Home } from "./views/Home";
+import { Pass } from "./views/Pass";
+import { StatusBar } from "./views/StatusBar";
+import { Verify } from "./views/Verify";
+
+const VIEWS: Record<string, () => preact.JSX.Element> = { "/": Home, "/verify": Verify, "/pass": Pass, "/enroll": Enroll };
+
+export function App() {
+  useAppState();
+  const path = usePath();
+  const View = VIEWS[path.replace(/\/+$/, "") || "/"] ?? Home;
+  return (
+    <>
+      <StatusBar />
+      <View />
+    </>
+  );
+}

@@ -1,0 +1,52 @@
+// What the phone keeps, in IndexedDB: lists, the worker's pass and key, verified photos.
+import { type DBSchema, type IDBPDatabase, openDB } from "idb";
+
+export interface StoredPass {
+  serial: number;
+  cred: Uint8Array;
+  issuerSig: Uint8Array;
+  /** The TOTP secret, sealed with `wrapKey` (AES-GCM, non-extractable). */
+  secretIv: Uint8Array;
+  secretCt: Uint8Array;
+  wrapKey: CryptoKey;
+  /** The device's Ed25519 key pair; the private half is non-extractable and never leaves the phone. */
+  keys: CryptoKeyPair;
+  enrolledAt: number;
+}
+
+interface Schema extends DBSchema {
+  kv: { key: string; value: unknown };
+  pass: { key: string; value: StoredPass };
+  photos: { key: number; value: { serial: number; blob: Blob; digest: Uint8Array } };
+}
+
+let dbp: Promise<IDBPDatabase<Schema>> | null = null;
+
+export function db(): Promise<IDBPDatabase<Schema>> {
+  dbp ??= openDB<Schema>("doorpass", 1, {
+    upgrade(d) {
+      d.createObjectStore("kv");
+      d.createObjectStore("pass");
+      d.createObjectStore("photos", { keyPath: "serial" });
+    },
+  });
+  return dbp;
+}
+
+export async function kvGet<T>(key: string): Promise<T | undefined> {
+  return (await (await db()).get("kv", key)) as T | undefined;
+}
+
+export async function kvSet(key: string, value: unknown): Promise<void> {
+  await (await db()).put("kv", value, key);
+}
+
+/** An anonymous id for this phone, made here, so the server can tell its checks apart. */
+export async function deviceId(): Promise<string> {
+  let id = await kvGet<string>("device_id");
+  if (!id) {
+    id = crypto.randomUUID();
+    await kvSet("device_id", id);
+  }
+  return id;
+}

@@ -1,0 +1,118 @@
+import { useEffect, useState } from "preact/hooks";
+import { type Key, pick, t } from "../i18n";
+import { dateTime, dayToDate } from "../app/format";
+import { type PhotoState, photoFor } from "../app/photos";
+import * as dp1 from "../dp1";
+
+/** What the household is shown: from the offline check, replaced by the server's answer when online. */
+export interface Shown {
+  result: dp1.Result;
+  source: "offline" | "online";
+  printed: boolean;
+  statusAsOf: number;
+  reasons: string[];
+  holder?: {
+    serial: number;
+    name: string;
+    agency: string;
+    services: string[];
+    validUntil: string;
+    photoDigest?: Uint8Array;
+    healthCheck?: { validUntil: string | null; inDate: boolean };
+    training?: { inDate: boolean; records: { course: string; day: string }[] };
+  };
+}
+
+const IDENTITY = new Set<dp1.Result>(["valid", "caution", "red", "revoked", "bad_code", "stale", "future", "expired", "not_yet_valid", "bad_device_sig"]);
+
+export function colourOf(result: dp1.Result): string {
+  return result === "valid" ? "green" : result === "caution" ? "yellow" : result === "red" ? "red" : "grey";
+}
+
+export function fromOffline(v: dp1.Verdict, status: dp1.StatusList): Shown {
+  const c = v.parsed?.cred;
+  return {
+    result: v.result,
+    source: "offline",
+    printed: v.parsed?.kind === "card",
+    statusAsOf: status.issuedAt,
+    reasons: [],
+    holder: c && IDENTITY.has(v.result)
+      ? {
+          serial: c.serial, name: c.name, agency: v.issuer?.name ?? `#${c.agencyId}`,
+          services: dp1.servicesOf(c.services).map((k) => t(`service.${k}` as Key)), validUntil: dayToDate(c.expiresDay),
+          photoDigest: c.photoDigest,
+        }
+      : undefined,
+  };
+}
+
+export interface ServerAnswer {
+  result: dp1.Result;
+  reasons: string[];
+  reasons_en: string[];
+  printed_card: boolean;
+  status_as_of: number;
+  holder: null | {
+    serial: number; name: string; agency: { name: string }; services: { zh: string; en: string }[]; valid_until: string;
+    health_check: { valid_until: string | null; in_date: boolean };
+    training: { in_date: boolean; records: { course: string; day: string }[] };
+  };
+}
+
+export function fromServer(a: ServerAnswer, photoDigest?: Uint8Array): Shown {
+  const h = a.holder;
+  return {
+    result: a.result,
+    source: "online",
+    printed: a.printed_card,
+    statusAsOf: a.status_as_of,
+    reasons: a.reasons.map((r, i) => pick(r, a.reasons_en[i])),
+    holder: h
+      ? {
+          serial: h.serial, name: h.name, agency: h.agency.name, services: h.services.map((s) => pick(s.zh, s.en)),
+          validUntil: h.valid_until, photoDigest,
+          healthCheck: { validUntil: h.health_check.valid_until, inDate: h.health_check.in_date },
+          training: { inDate: h.training.in_date, records: h.training.records },
+        }
+      : undefined,
+  };
+}
+
+export function VerdictCard({ shown, online, onAgain }: { shown: Shown; online: boolean; onAgain: () => void }) {
+  const [photo, setPhoto] = useState<PhotoState>({ kind: "pending" });
+  const h = shown.holder;
+  useEffect(() => {
+    if (h?.photoDigest) void photoFor(h.serial, h.photoDigest, online).then(setPhoto);
+  }, [h?.serial, online]);
+  const icon = { green: "✓", yellow: "!", red: "✕", grey: "✗" }[colourOf(shown.result)];
+  return (
+    <section class={`verdict ${colourOf(shown.result)}`} data-testid="verdict" data-result={shown.result} data-source={shown.source}>
+      <div class="verdict-head">
+        <span class="icon" aria-hidden="true">{icon}</span>
+        <h1 data-testid="verdict-headline">{t(`result.${shown.result}` as Key)}</h1>
+      </div>
+      <p class="explain" data-testid="verdict-explain">{t(`explain.${shown.result}` as Key)}</p>
+      {shown.reasons.length > 0 && <p class="reason">{t("verify.reason")}: {shown.reasons.join("；")}</p>}
+      {shown.printed && <p class="printed" data-testid="printed">{t("verify.printed")}</p>}
+      {h && (
+        <div class="holder">
+          {photo.kind === "ok" ? <img class="photo" src={photo.url} alt="" data-testid="verdict-photo" />
+            : <div class="photo placeholder">{photo.kind === "mismatch" ? t("verify.photo_mismatch") : t("verify.photo_pending")}</div>}
+          <dl>
+            <dt>{t("verify.name")}</dt><dd data-testid="verdict-name">{h.name}</dd>
+            <dt>{t("verify.agency")}</dt><dd>{h.agency}</dd>
+            <dt>{t("verify.services")}</dt><dd>{h.services.join("、")}</dd>
+            <dt>{t("verify.valid_until")}</dt><dd>{h.validUntil}</dd>
+            {h.healthCheck && (<><dt>{t("verify.health")}</dt><dd>{h.healthCheck.inDate ? t("verify.in_date") : t("verify.lapsed")} {h.healthCheck.validUntil ?? ""}</dd></>)}
+            {h.training && (<><dt>{t("verify.training")}</dt><dd>{h.training.records.map((r) => `${r.course} (${r.day})`).join("、") || "—"}</dd></>)}
+          </dl>
+        </div>
+      )}
+      <p class="small" data-testid="verdict-source">
+        {shown.source === "online" ? t("verify.online_checked") : t("verify.offline_checked")} · {t("verify.status_as_of", { time: dateTime(shown.statusAsOf) })}
+      </p>
+      <button class="primary" onClick={onAgain} data-testid="verify-again">{t("verify.again")}</button>
+    </section>
+  );
+}
