@@ -1,6 +1,6 @@
 // App-wide state: network, lists and their age, clock offset. A tiny observable; views re-render on change.
 import * as dp1 from "../dp1";
-import { api } from "./api";
+import { ApiError, api } from "./api";
 import { kvGet, kvSet } from "./store";
 
 declare const __DP1_ROOT_PUB__: string;
@@ -61,6 +61,10 @@ export async function loadCached(): Promise<void> {
 /** Fetch the newest lists and the server's time. Higher seq wins; a list whose signature fails is ignored. */
 export async function refresh(): Promise<boolean> {
   if (state.refreshing) return false;
+  if (!navigator.onLine) {
+    set({ online: false });
+    return false;
+  }
   set({ refreshing: true });
   try {
     const t0 = Date.now();
@@ -84,7 +88,9 @@ export async function refresh(): Promise<boolean> {
     await kvSet("lists_fetched_at", time.server_time);
     set(patch);
     return true;
-  } catch {
+  } catch (e) {
+    // Unreachable server counts as offline, whatever navigator.onLine says (captive or dead networks).
+    if (e instanceof ApiError && e.code === "network") set({ online: false });
     return false;
   } finally {
     set({ refreshing: false });

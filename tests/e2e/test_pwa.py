@@ -1,0 +1,123 @@
+"""The PWA in real Chromium: installable, offline, a worker's live pass, a household's offline verdict."""
+
+from __future__ import annotations
+
+import io
+import time
+
+import pytest
+import zxingcpp
+from PIL import Image
+
+from tests.e2e.camera import write_y4m
+from tests.e2e.conftest import controlled, lists_loaded
+
+VIEWS = {"/": "我是家庭用户", "/verify": "核验上门人员", "/pass": "上门服务证", "/enroll": "激活上门服务证"}
+
+
+def test_installable_and_every_view_opens_offline(server, launch) -> None:  # type: ignore[no-untyped-def]
+    ctx = launch()
+    page = ctx.new_page()
+    page.goto(server.base + "/")
+    controlled(page)
+    manifest = page.evaluate("fetch('/manifest.webmanifest').then(r => r.json())")
+    assert manifest["lang"] == "zh-CN" and manifest["display"] == "standalone" and manifest["start_url"] == "/"
+    assert {i["sizes"] for i in manifest["icons"]} == {"192x192", "512x512"}
+    assert any(i.get("purpose") == "maskable" for i in manifest["icons"])
+    cdp = ctx.new_cdp_session(page)
+    errors = cdp.send("Page.getInstallabilityErrors")["installabilityErrors"]
+    assert errors == [], errors
+    lists_loaded(page)
+    ctx.set_offline(True)
+    for path, text in VIEWS.items():
+        page.goto(server.base + path)
+        page.wait_for_selector(f"text={text}", timeout=10000)
+        page.wait_for_function("document.querySelector('[data-testid=net]').textContent.endsWith('离线')", timeout=10000)
+    # the decoder's WebAssembly is precached too
+    assert page.evaluate("caches.keys().then(async ks => { for (const k of ks) { const c = await caches.open(k); for (const r of await c.keys()) if (r.url.includes('zxing_reader')) return true; } return false; })")
+
+
+def _decode_png(png: bytes) -> str:
+    found = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)).convert("L"))
+    assert found, "no QR decoded from the screenshot"
+    return found[0].text
+
+
+def test_worker_enrolls_and_the_screenshotted_qr_verifies(server, launch) -> None:  # type: ignore[no-untyped-def]
+    code = server.code("valid")
+    ctx = launch()
+    page = ctx.new_page()
+    page.goto(f"{server.base}/enroll?code={code['code']}")
+    controlled(page)
+    page.click("[data-testid=enroll-submit]")
+    page.wait_for_selector("[data-testid=pass-qr][data-step]", timeout=20000)
+    assert page.locator("[data-testid=pass-name]").inner_text() == code["name"]
+    qr = _decode_png(page.locator("[data-testid=pass-qr]").screenshot())
+    assert qr.startswith("DP1:")
+    status, answer = server.call("/api/verify", {"qr": qr})
+    assert status == 200 and answer["result"] == "valid", answer
+    digits = page.locator("[data-testid=pass-code]").inner_text().replace(" ", "")
+    status, answer = server.call("/api/verify/code", {"serial": answer["holder"]["serial"], "code": digits})
+    assert answer["result"] == "valid", answer
+
+    # airplane mode: the pass still shows a fresh, verifiable frame
+    ctx.set_offline(True)
+    page.reload()
+    page.wait_for_selector("[data-testid=pass-qr][data-step]", timeout=20000)
+    page.wait_for_function("document.querySelector('[data-testid=net]').textContent.endsWith('离线')", timeout=10000)
+    qr2 = _decode_png(page.locator("[data-testid=pass-qr]").screenshot())
+    assert server.call("/api/verify", {"qr": qr2})[1]["result"] == "valid"
+
+
+def _household_scan(server, launch, tmp_path, qr: str) -> tuple[str, str, object]:  # type: ignore[no-untyped-def]
+    cam = write_y4m(tmp_path / "cam.y4m", [qr], frames_each=20)
+    ctx = launch(cam)
+    page = ctx.new_page()
+    page.goto(server.base + "/verify")
+    controlled(page)
+    lists_loaded(page)
+    ctx.set_offline(True)
+    page.reload()
+    page.wait_for_selector("text=核验上门人员")
+    page.click("[data-testid=start-scan]")
+    verdict = page.wait_for_selector("[data-testid=verdict]", timeout=20000)
+    return verdict.get_attribute("data-result"), verdict.get_attribute("data-source"), page
+
+
+def test_household_offline_green_verdict_from_the_camera(server, launch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    phone = server.phone("valid")
+    result, source, page = _household_scan(server, launch, tmp_path, phone.live())
+    assert (result, source) == ("valid", "offline")
+    assert page.locator("[data-testid=verdict-headline]").inner_text() == "有效"
+    assert page.locator("[data-testid=verdict-name]").inner_text()
+    assert "状态截至" in page.locator("[data-testid=verdict-source]").inner_text()
+
+
+def test_household_sees_a_two_minute_old_frame_as_stale(server, launch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    phone = server.phone("valid")
+    result, source, page = _household_scan(server, launch, tmp_path, phone.live(int(time.time()) - 120))
+    assert (result, source) == ("stale", "offline")
+    assert "截图" in page.locator("[data-testid=verdict-explain]").inner_text()
+
+
+def test_household_sees_a_revoked_pass_as_revoked(server, launch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    phone = server.phone("valid")
+    status, _ = server.call(f"/api/admin/passes/{phone.serial}/revoke", {"reason": "已离职"}, admin=True)
+    assert status == 200
+    result, source, page = _household_scan(server, launch, tmp_path, phone.live())
+    assert (result, source) == ("revoked", "offline")
+    assert page.locator("[data-testid=verdict-headline]").inner_text() == "已注销"
+
+
+@pytest.mark.parametrize("status", ["caution", "red"])
+def test_household_sees_yellow_and_red_online_with_reason(server, launch, tmp_path, status) -> None:  # type: ignore[no-untyped-def]
+    phone = server.phone(status)
+    cam = write_y4m(tmp_path / "cam.y4m", [phone.live()], frames_each=20)
+    page = launch(cam).new_page()
+    page.goto(server.base + "/verify")
+    lists_loaded(page)
+    page.click("[data-testid=start-scan]")
+    page.wait_for_selector("[data-testid=verdict][data-source=online]", timeout=20000)
+    v = page.locator("[data-testid=verdict]")
+    assert v.get_attribute("data-result") == status
+    assert "原因" in v.inner_text()
