@@ -121,3 +121,63 @@ def test_household_sees_yellow_and_red_online_with_reason(server, launch, tmp_pa
     v = page.locator("[data-testid=verdict]")
     assert v.get_attribute("data-result") == status
     assert "原因" in v.inner_text()
+
+
+def test_household_picks_a_photo_of_a_printed_card(server, launch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import segno
+
+    phone = server.phone("valid")
+    import crypto
+
+    png = tmp_path / "card.png"
+    segno.make(crypto.make_card(phone.cred, phone.sig), error="m", boost_error=False).save(str(png), scale=6, border=4)
+    ctx = launch()
+    page = ctx.new_page()
+    page.goto(server.base + "/verify")
+    controlled(page)
+    lists_loaded(page)
+    ctx.set_offline(True)
+    page.set_input_files("[data-testid=pick-photo]", str(png))
+    verdict = page.wait_for_selector("[data-testid=verdict]", timeout=20000)
+    assert verdict.get_attribute("data-result") == "valid"
+    assert "纸质证卡" in page.locator("[data-testid=printed]").inner_text()
+
+
+def test_household_types_pass_number_and_code_online(server, launch) -> None:  # type: ignore[no-untyped-def]
+    import crypto
+
+    phone = server.phone("valid")
+    page = launch().new_page()
+    page.goto(server.base + "/verify")
+    lists_loaded(page)
+    page.click("text=输入证号和动态码")
+    page.fill("input[inputmode=numeric] >> nth=0", str(phone.serial))
+    page.fill("input[inputmode=numeric] >> nth=1", f"{crypto.totp_code(phone.secret, int(time.time()) // 30):06d}")
+    page.click("button[type=submit]")
+    verdict = page.wait_for_selector("[data-testid=verdict][data-source=online]", timeout=20000)
+    assert verdict.get_attribute("data-result") == "valid"
+    page.click("[data-testid=verify-again]")
+    page.locator("[data-testid=scanner]").wait_for()
+
+
+def test_worker_phone_with_a_wrong_clock_still_shows_a_current_code(server, launch) -> None:  # type: ignore[no-untyped-def]
+    code = server.code("valid")
+    ctx = launch()
+    page = ctx.new_page()
+    page.clock.install(time=time.time() - 3600)  # the phone's clock is an hour slow
+    page.goto(f"{server.base}/enroll?code={code['code']}")
+    page.click("[data-testid=enroll-submit]")
+    page.wait_for_selector("[data-testid=pass-qr][data-step]", timeout=20000)
+    assert "已自动校正" in page.locator("[data-testid=clock-note]").inner_text()
+    qr = _decode_png(page.locator("[data-testid=pass-qr]").screenshot())
+    assert server.call("/api/verify", {"qr": qr})[1]["result"] == "valid"
+
+
+def test_english_switch(server, launch) -> None:  # type: ignore[no-untyped-def]
+    page = launch().new_page()
+    page.goto(server.base + "/")
+    page.click("text=English")
+    page.wait_for_selector("text=I am a household")
+    page.reload()
+    page.wait_for_selector("text=I am a household")
+    assert page.evaluate("document.documentElement.lang") == "en"

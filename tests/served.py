@@ -1,0 +1,115 @@
+"""A real DoorPass server process, as a newcomer would run it: init, seed-demo, (PWA build), serve.
+
+Used by the integration tests, the browser tests and the benchmarks.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import crypto
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Phone:
+    """A worker's phone driven from Python: its device key and what enrollment gave it."""
+
+    def __init__(self, priv: bytes, serial: int, cred: bytes, sig: bytes, secret: str) -> None:
+        self.priv, self.serial, self.cred, self.sig, self.secret = priv, serial, cred, sig, secret
+
+    def live(self, at: int | None = None) -> str:
+        return crypto.make_live_qr(self.cred, self.sig, self.secret, self.priv, int(time.time()) if at is None else at)
+
+    def card(self) -> str:
+        return crypto.make_card(self.cred, self.sig)
+
+
+class Served:
+    """One server process on a free port with its own var/ (and database)."""
+
+    def __init__(self, tmp: Path, database_url: str | None = None, *, build_pwa: bool = False, workers: int = 1) -> None:
+        self.tmp = tmp
+        port = free_port()
+        self.base = f"http://127.0.0.1:{port}"
+        var = tmp / "var"
+        self.env = {**os.environ, "DOORPASS_VAR": str(var), "DOORPASS_PORT": str(port),
+                    "DATABASE_URL": database_url or f"sqlite+aiosqlite:///{var / 'doorpass.db'}",
+                    "DOORPASS_PWA_DIST": str(tmp / "dist")}
+        self.env.pop("DOORPASS_ADMIN_TOKEN", None)
+        self.env.pop("DOORPASS_MASTER_KEY", None)
+        self.root_pub = self.cli("root-pub").strip()
+        if build_pwa:
+            build = subprocess.run(
+                ["npx", "vite", "build", "--outDir", str(tmp / "dist"), "--emptyOutDir", "--logLevel", "warn"],
+                cwd=ROOT / "pwa", env={**self.env, "DOORPASS_ROOT_PUB": self.root_pub},
+                capture_output=True, text=True, timeout=300,
+            )
+            assert build.returncode == 0, build.stdout + build.stderr
+        self.seeds = [json.loads(self.cli("seed-demo", "--base-url", self.base))]
+        self.token = (var / "admin.token").read_text().strip()
+        self.log_path = tmp / "server.log"
+        self._log = open(self.log_path, "w")
+        self.proc = subprocess.Popen([sys.executable, "-m", "server", "serve", "--workers", str(workers)], env=self.env,
+                                     cwd=ROOT, stdout=self._log, stderr=subprocess.STDOUT)
+        for _ in range(300):
+            try:
+                urllib.request.urlopen(self.base + "/api/health", timeout=1)
+                return
+            except OSError:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(self.log_path.read_text())
+
+    def cli(self, *args: str) -> str:
+        r = subprocess.run([sys.executable, "-m", "server", *args], env=self.env, cwd=ROOT, capture_output=True,
+                           text=True, timeout=120)
+        assert r.returncode == 0, r.stderr
+        return r.stdout
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self._log.close()
+
+    def call(self, path: str, body: object = None, admin: bool = False) -> tuple[int, dict]:
+        headers = {"content-type": "application/json"}
+        if admin:
+            headers["authorization"] = f"Bearer {self.token}"
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(self.base + path, data=data, headers=headers, method="GET" if body is None else "POST")
+        try:
+            with urllib.request.urlopen(req, timeout=30) as r:
+                return r.status, json.loads(r.read())
+        except urllib.error.HTTPError as e:
+            return e.code, json.loads(e.read() or b"{}")
+
+    def code(self, status: str) -> dict:
+        """A fresh one-time activation code for a demo worker whose pass reads `status`."""
+        seed = json.loads(self.cli("seed-demo", "--base-url", self.base))
+        self.seeds.append(seed)
+        return next(c for c in seed["activation_codes"] if c["expected_status"] == status)
+
+    def phone(self, status: str = "valid") -> Phone:
+        priv = crypto.new_signing_key()
+        code = self.code(status)
+        st, body = self.call("/api/enroll", {"code": code["code"], "device_pub": crypto.b64u_encode(crypto.public_key(priv))})
+        assert st == 200, body
+        return Phone(priv, body["serial"], crypto.b64u_decode(body["cred"]), crypto.b64u_decode(body["issuer_sig"]), body["secret"])
