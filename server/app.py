@@ -16,6 +16,7 @@ from server.deps import DEPENDENCIES
 from server.domain.lists.controllers import ListController
 from server.domain.passes.controllers import EnrollController, PassAdminController
 from server.domain.registry.controllers import RegistryController
+from server.domain.sync.controllers import SyncController, TrainingController
 from server.domain.verify.controllers import VerifyController
 from server.domain.verify.services import ListCache
 from server.errors import EXCEPTION_HANDLERS
@@ -46,7 +47,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
 
     app = Litestar(
         route_handlers=[
-            health, ListController, EnrollController, PassAdminController, RegistryController, VerifyController, spa,
+            health, ListController, EnrollController, PassAdminController, RegistryController, VerifyController, SyncController,
+            TrainingController, spa,
         ],
         dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]

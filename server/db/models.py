@@ -198,9 +198,119 @@ class ListState(Base):
     bitstring: Mapped[bytes | None] = mapped_column(LargeBinary)
 
 
+
+
+# ---------------------------------------------------------------- offline records and sync
+
+
+class Device(Base):
+    """A phone that pushes records; `seq` is the highest per-device sequence number applied."""
+
+    __tablename__ = "devices"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    first_seen: Mapped[int] = mapped_column(BigInteger)
+    last_seen: Mapped[int] = mapped_column(BigInteger)
+
+
+class SyncRecord(Base):
+    """Every record a device pushed, once: its receipt is kept so a replay gets the same answer."""
+
+    __tablename__ = "sync_records"
+    cursor: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    id: Mapped[str] = mapped_column(String(36), unique=True)
+    device_id: Mapped[str] = mapped_column(String(64), index=True)
+    device_seq: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(20))
+    body: Mapped[str] = mapped_column(Text)
+    body_hash: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(10))  # applied | rejected
+    reason: Mapped[str] = mapped_column(String(300), default="")
+    reason_en: Mapped[str] = mapped_column(String(300), default="")
+    serial: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    """The worker's pass the record is about, when there is one."""
+    received_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class Visit(Base):
+    """A home visit (上门服务): the six facts home-care visit verification asks for."""
+
+    __tablename__ = "visits"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    serial: Mapped[int] = mapped_column(BigInteger, index=True)
+    household_device: Mapped[str] = mapped_column(String(64))
+    service: Mapped[str] = mapped_column(String(20))
+    day: Mapped[date] = mapped_column(Date)
+    place: Mapped[str] = mapped_column(String(200), default="")
+    lat: Mapped[float | None] = mapped_column()
+    lon: Mapped[float | None] = mapped_column()
+    started_at: Mapped[int | None] = mapped_column(BigInteger)
+    ended_at: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class Review(Base):
+    """A household's review of a verified visit: one per verification (the scanned frame)."""
+
+    __tablename__ = "reviews"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    serial: Mapped[int] = mapped_column(BigInteger, index=True)
+    frame_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    visit_id: Mapped[str | None] = mapped_column(String(36))
+    stars: Mapped[int] = mapped_column(SmallInteger)
+    tags: Mapped[str] = mapped_column(String(200), default="")
+    comment: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[int] = mapped_column(BigInteger)
+
+
+class Complaint(Base):
+    """A household's complaint (投诉) about a verified visit; it reaches the agency and the regulator."""
+
+    __tablename__ = "complaints"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    serial: Mapped[int] = mapped_column(BigInteger, index=True)
+    agency_id: Mapped[int] = mapped_column(Integer, index=True)
+    frame_digest: Mapped[str] = mapped_column(String(64))
+    category: Mapped[str] = mapped_column(String(20))
+    text: Mapped[str] = mapped_column(Text)
+    photo: Mapped[bytes | None] = mapped_column(LargeBinary)
+    at: Mapped[int] = mapped_column(BigInteger)
+
+
+class TrainingSession(Base):
+    """A training session an outlet opened (offline, on a staff phone)."""
+
+    __tablename__ = "training_sessions"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    outlet_id: Mapped[int] = mapped_column(Integer, index=True)
+    course: Mapped[str] = mapped_column(String(100))
+    day: Mapped[date] = mapped_column(Date)
+    device_id: Mapped[str] = mapped_column(String(64))
+
+
+class Attendance(Base):
+    """A trainee present at a session: by pass (scanned) or by trainee number (typed). Once per trainee."""
+
+    __tablename__ = "attendance"
+    __table_args__ = (UniqueConstraint("session_id", "trainee"),)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    session_id: Mapped[str] = mapped_column(String(36), index=True)
+    trainee: Mapped[str] = mapped_column(String(40))
+    """`pass:<serial>` or `no:<trainee number>`."""
+    serial: Mapped[int | None] = mapped_column(BigInteger)
+    name: Mapped[str] = mapped_column(String(40), default="")
+    at: Mapped[int] = mapped_column(BigInteger)
+
+
 __all__ = [
     "ActivationCode",
     "Agency",
+    "Attendance",
+    "Complaint",
+    "Device",
+    "Review",
+    "SyncRecord",
+    "TrainingSession",
+    "Visit",
     "Base",
     "ListState",
     "Outlet",

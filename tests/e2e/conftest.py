@@ -28,7 +28,7 @@ def server(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped
     s.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def playwright_instance():  # type: ignore[no-untyped-def]
     from playwright.sync_api import sync_playwright
 

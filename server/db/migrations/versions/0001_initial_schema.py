@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 09:42:29.833933
+Create Date: 2026-11-24 10:00:42.184626
 """
 
 from __future__ import annotations
@@ -28,6 +28,41 @@ def upgrade() -> None:
     sa.Column('created_at', sa.BigInteger(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_agencies')),
     sa.UniqueConstraint('demo_key', name=op.f('uq_agencies_demo_key'))
+    )
+    op.create_table('attendance',
+    sa.Column('id', sa.String(length=36), nullable=False),
+    sa.Column('session_id', sa.String(length=36), nullable=False),
+    sa.Column('trainee', sa.String(length=40), nullable=False),
+    sa.Column('serial', sa.BigInteger(), nullable=True),
+    sa.Column('name', sa.String(length=40), nullable=False),
+    sa.Column('at', sa.BigInteger(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_attendance')),
+    sa.UniqueConstraint('session_id', 'trainee', name=op.f('uq_attendance_session_id'))
+    )
+    with op.batch_alter_table('attendance', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_attendance_session_id'), ['session_id'], unique=False)
+
+    op.create_table('complaints',
+    sa.Column('id', sa.String(length=36), nullable=False),
+    sa.Column('serial', sa.BigInteger(), nullable=False),
+    sa.Column('agency_id', sa.Integer(), nullable=False),
+    sa.Column('frame_digest', sa.String(length=64), nullable=False),
+    sa.Column('category', sa.String(length=20), nullable=False),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.Column('photo', sa.LargeBinary(), nullable=True),
+    sa.Column('at', sa.BigInteger(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_complaints'))
+    )
+    with op.batch_alter_table('complaints', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_complaints_agency_id'), ['agency_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_complaints_serial'), ['serial'], unique=False)
+
+    op.create_table('devices',
+    sa.Column('id', sa.String(length=64), nullable=False),
+    sa.Column('seq', sa.BigInteger(), nullable=False),
+    sa.Column('first_seen', sa.BigInteger(), nullable=False),
+    sa.Column('last_seen', sa.BigInteger(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_devices'))
     )
     op.create_table('list_state',
     sa.Column('name', sa.String(length=10), nullable=False),
@@ -60,6 +95,52 @@ def upgrade() -> None:
     with op.batch_alter_table('pass_events', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_pass_events_serial'), ['serial'], unique=False)
 
+    op.create_table('reviews',
+    sa.Column('id', sa.String(length=36), nullable=False),
+    sa.Column('serial', sa.BigInteger(), nullable=False),
+    sa.Column('frame_digest', sa.String(length=64), nullable=False),
+    sa.Column('visit_id', sa.String(length=36), nullable=True),
+    sa.Column('stars', sa.SmallInteger(), nullable=False),
+    sa.Column('tags', sa.String(length=200), nullable=False),
+    sa.Column('comment', sa.Text(), nullable=False),
+    sa.Column('at', sa.BigInteger(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_reviews')),
+    sa.UniqueConstraint('frame_digest', name=op.f('uq_reviews_frame_digest'))
+    )
+    with op.batch_alter_table('reviews', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_reviews_serial'), ['serial'], unique=False)
+
+    op.create_table('sync_records',
+    sa.Column('cursor', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('id', sa.String(length=36), nullable=False),
+    sa.Column('device_id', sa.String(length=64), nullable=False),
+    sa.Column('device_seq', sa.BigInteger(), nullable=False),
+    sa.Column('kind', sa.String(length=20), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('body_hash', sa.String(length=64), nullable=False),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('reason', sa.String(length=300), nullable=False),
+    sa.Column('reason_en', sa.String(length=300), nullable=False),
+    sa.Column('serial', sa.BigInteger(), nullable=True),
+    sa.Column('received_at', sa.BigInteger(), nullable=False),
+    sa.PrimaryKeyConstraint('cursor', name=op.f('pk_sync_records')),
+    sa.UniqueConstraint('id', name=op.f('uq_sync_records_id'))
+    )
+    with op.batch_alter_table('sync_records', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_sync_records_device_id'), ['device_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_sync_records_serial'), ['serial'], unique=False)
+
+    op.create_table('training_sessions',
+    sa.Column('id', sa.String(length=36), nullable=False),
+    sa.Column('outlet_id', sa.Integer(), nullable=False),
+    sa.Column('course', sa.String(length=100), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('device_id', sa.String(length=64), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_training_sessions'))
+    )
+    with op.batch_alter_table('training_sessions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_training_sessions_outlet_id'), ['outlet_id'], unique=False)
+
     op.create_table('verification_events',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('serial', sa.BigInteger(), nullable=True),
@@ -72,6 +153,22 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('verification_events', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_verification_events_serial'), ['serial'], unique=False)
+
+    op.create_table('visits',
+    sa.Column('id', sa.String(length=36), nullable=False),
+    sa.Column('serial', sa.BigInteger(), nullable=False),
+    sa.Column('household_device', sa.String(length=64), nullable=False),
+    sa.Column('service', sa.String(length=20), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('place', sa.String(length=200), nullable=False),
+    sa.Column('lat', sa.Double(), nullable=True),
+    sa.Column('lon', sa.Double(), nullable=True),
+    sa.Column('started_at', sa.BigInteger(), nullable=True),
+    sa.Column('ended_at', sa.BigInteger(), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_visits'))
+    )
+    with op.batch_alter_table('visits', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_visits_serial'), ['serial'], unique=False)
 
     op.create_table('signing_keys',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -191,15 +288,42 @@ def downgrade() -> None:
 
     op.drop_table('workers')
     op.drop_table('signing_keys')
+    with op.batch_alter_table('visits', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_visits_serial'))
+
+    op.drop_table('visits')
     with op.batch_alter_table('verification_events', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_verification_events_serial'))
 
     op.drop_table('verification_events')
+    with op.batch_alter_table('training_sessions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_training_sessions_outlet_id'))
+
+    op.drop_table('training_sessions')
+    with op.batch_alter_table('sync_records', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_sync_records_serial'))
+        batch_op.drop_index(batch_op.f('ix_sync_records_device_id'))
+
+    op.drop_table('sync_records')
+    with op.batch_alter_table('reviews', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_reviews_serial'))
+
+    op.drop_table('reviews')
     with op.batch_alter_table('pass_events', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_pass_events_serial'))
 
     op.drop_table('pass_events')
     op.drop_table('outlets')
     op.drop_table('list_state')
+    op.drop_table('devices')
+    with op.batch_alter_table('complaints', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_complaints_serial'))
+        batch_op.drop_index(batch_op.f('ix_complaints_agency_id'))
+
+    op.drop_table('complaints')
+    with op.batch_alter_table('attendance', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_attendance_session_id'))
+
+    op.drop_table('attendance')
     op.drop_table('agencies')
     # ### end Alembic commands ###

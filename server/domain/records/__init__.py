@@ -1,0 +1,1 @@
+"""Offline records: visits, reviews, complaints, training sessions and attendance."""

@@ -1,0 +1,155 @@
+"""What each offline record means once it reaches the server (the appliers `sync.push` calls).
+
+A review, a complaint or a scanned attendance carries the DP1 frame the device
+scanned; the server checks its signatures at the frame's own time: signed proof
+that the worker's phone was there. Printed cards are no such proof.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import csv
+import hashlib
+import io
+from datetime import date, datetime, timedelta, timezone
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+import crypto
+from server.db.models import Attendance, Complaint, Outlet, Pass, Review, TrainingSession, Visit
+from server.domain.verify.services import ListCache
+from sync import Applier, DuplicateOf, Rejected
+from sync import wire as w
+
+PROOF_OK = frozenset({"valid", "caution", "red", "revoked"})
+EPOCH = date(1970, 1, 1)
+
+
+def _insert(session: AsyncSession):  # type: ignore[no-untyped-def]
+    return pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+
+
+async def proof(session: AsyncSession, cache: ListCache, frame: str) -> crypto.Credential:
+    """The credential of a frame whose issuer and device signatures hold at the frame's own time."""
+    trust, status = await cache.get(session)
+    try:
+        parsed = crypto.parse_qr(frame)
+    except crypto.CryptoError as e:
+        raise Rejected("扫描的二维码无法识别", "The scanned code cannot be read") from e
+    if parsed.kind != "live":
+        raise Rejected("纸质证卡不能作为上门凭证，请扫描手机上的实时二维码", "A printed card is no proof of a visit; scan the live code")
+    verdict = crypto.verify(frame, parsed.step * 30 + 29, trust, status)  # type: ignore[operator]  # the end of its step
+    if verdict.result not in PROOF_OK:
+        raise Rejected(f"扫描的二维码未通过核验（{verdict.result}）", f"The scanned code did not verify ({verdict.result})")
+    return parsed.cred
+
+
+def frame_digest(frame: str) -> str:
+    return hashlib.sha256(frame.encode()).hexdigest()
+
+
+def make_appliers(cache: ListCache) -> dict[str, Applier]:
+    """One applier per record kind; each returns the pass serial the record is about."""
+
+    async def checkin(session: AsyncSession, r: w.Checkin, device_id: str, now: int) -> int:
+        p = await session.get(Pass, r.serial)
+        if p is None or p.device_pub is None:
+            raise Rejected("找不到这张已激活的上门服务证", "No activated pass with this number")
+        values = dict(id=r.visit_id, serial=r.serial, household_device=r.household_device, service=r.service,
+                      day=EPOCH + timedelta(days=r.at // 86400), place=r.place, lat=r.lat, lon=r.lon, started_at=r.at)
+        await session.execute(
+            _insert(session)(Visit).values(**values).on_conflict_do_update(
+                index_elements=["id"], set_={k: v for k, v in values.items() if k != "id"})
+        )
+        return r.serial
+
+    async def checkout(session: AsyncSession, r: w.Checkout, device_id: str, now: int) -> int:
+        v = await session.get(Visit, r.visit_id)
+        if v is not None and v.serial != r.serial:
+            raise Rejected("签退的证号与签到不一致", "The check-out pass number differs from the check-in")
+        if v is not None and v.started_at is not None and r.at < v.started_at:
+            raise Rejected("签退时间早于签到时间", "Check-out is before check-in")
+        if v is None:  # the check-out arrived first: keep it, the check-in fills in the rest
+            session.add(Visit(id=r.visit_id, serial=r.serial, household_device="", service="",
+                              day=EPOCH + timedelta(days=r.at // 86400), ended_at=r.at))
+        else:
+            v.ended_at = r.at
+        return r.serial
+
+    async def review(session: AsyncSession, r: w.Review, device_id: str, now: int) -> int:
+        cred = await proof(session, cache, r.frame)
+        digest = frame_digest(r.frame)
+        if (await session.execute(select(Review.id).where(Review.frame_digest == digest))).first() is not None:
+            raise Rejected("这次上门已经评价过了", "This visit has already been reviewed")
+        session.add(Review(id=r.id, serial=cred.serial, frame_digest=digest, visit_id=r.visit_id, stars=r.stars,
+                           tags=",".join(r.tags), comment=r.comment, at=r.at))
+        await session.flush()
+        return cred.serial
+
+    async def complaint(session: AsyncSession, r: w.Complaint, device_id: str, now: int) -> int:
+        cred = await proof(session, cache, r.frame)
+        photo = None
+        if r.photo:
+            try:
+                photo = base64.b64decode(r.photo, validate=True)
+            except (binascii.Error, ValueError) as e:
+                raise Rejected("投诉照片无法读取", "The complaint photo cannot be read") from e
+            if len(photo) > 512 * 1024:
+                raise Rejected("投诉照片超过 512 KB", "The complaint photo is over 512 KB")
+        session.add(Complaint(id=r.id, serial=cred.serial, agency_id=cred.agency_id, frame_digest=frame_digest(r.frame),
+                              category=r.category, text=r.text, photo=photo, at=r.at))
+        return cred.serial
+
+    async def session_open(session: AsyncSession, r: w.Session, device_id: str, now: int) -> None:
+        if await session.get(Outlet, r.outlet_id) is None:
+            raise Rejected("找不到这个服务网点", "No such outlet")
+        try:
+            day = date.fromisoformat(r.day)
+        except ValueError as e:
+            raise Rejected("日期不对", "Invalid date") from e
+        session.add(TrainingSession(id=r.session_id, outlet_id=r.outlet_id, course=r.course, day=day, device_id=device_id))
+        await session.flush()
+        return None
+
+    async def attendance(session: AsyncSession, r: w.Attendance, device_id: str, now: int) -> int | None:
+        if (r.frame is None) == (r.trainee_number is None):
+            raise Rejected("签到需要扫描证件或输入学员编号（二选一）", "Attendance needs a scanned pass or a trainee number (one of them)")
+        serial, name = None, ""
+        if r.frame is not None:
+            cred = await proof(session, cache, r.frame)
+            serial, name, trainee = cred.serial, cred.name, f"pass:{cred.serial}"
+        else:
+            trainee = f"no:{r.trainee_number}"
+        existing = (
+            await session.execute(select(Attendance.id).where(Attendance.session_id == r.session_id, Attendance.trainee == trainee))
+        ).scalar_one_or_none()
+        if existing is not None:
+            raise DuplicateOf(existing)
+        session.add(Attendance(id=r.id, session_id=r.session_id, trainee=trainee, serial=serial, name=name, at=r.at))
+        await session.flush()
+        return serial
+
+    return {"checkin": checkin, "checkout": checkout, "review": review, "complaint": complaint,
+            "session": session_open, "attendance": attendance}
+
+
+async def attendance_csv(session: AsyncSession, session_id: str) -> str:
+    """Attendance of one training session as CSV (UTF-8 with BOM so spreadsheet programs read the Chinese)."""
+    ts = await session.get(TrainingSession, session_id)
+    rows = (await session.execute(select(Attendance).where(Attendance.session_id == session_id).order_by(Attendance.at))).scalars()
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out)
+    writer.writerow(["课程 course", "日期 day", "学员 trainee", "证号 pass", "姓名 name", "签到时间 at (UTC)"])
+    for a in rows:
+        writer.writerow([ts.course if ts else "", ts.day.isoformat() if ts else "", a.trainee, a.serial or "", a.name,
+                         _ts(a.at)])
+    return out.getvalue()
+
+
+def _ts(t: int) -> str:
+    return datetime.fromtimestamp(t, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S")

@@ -1,0 +1,31 @@
+"""The offline sync protocol, server side: idempotent push with per-record receipts, cursor pull.
+
+Records are made on phones with a UUIDv7 id and a per-device sequence number.
+`push()` stores each record once (the database's unique key on the id decides,
+so two server processes given the same batch still store it once) and answers
+a receipt per record: applied, duplicate, conflict or rejected (with a reason).
+What a record *means* is not decided here: the caller passes one applier per
+record kind.
+"""
+
+from sync.pull import pull
+from sync.push import Applier, DuplicateOf, Rejected, push
+from sync.wire import (
+    KINDS,
+    Attendance,
+    Checkin,
+    Checkout,
+    Complaint,
+    PullResponse,
+    PushRequest,
+    PushResponse,
+    Receipt,
+    Record,
+    Review,
+    Session,
+)
+
+__all__ = [
+    "KINDS", "Applier", "Attendance", "Checkin", "Checkout", "Complaint", "DuplicateOf", "PullResponse",
+    "PushRequest", "PushResponse", "Receipt", "Record", "Rejected", "Review", "Session", "pull", "push",
+]

@@ -1,0 +1,150 @@
+"""The sync protocol through the API: receipts, idempotency, conflicts, bad input, pull."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from tests.integration.conftest import ADMIN, Admin
+from tests.records import Device, uuid7
+
+
+async def push(client, device: Device, records: list[dict]) -> list[dict]:  # type: ignore[no-untyped-def]
+    r = await client.post("/api/sync/push", json={"device_id": device.id, "records": records})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert len(body["receipts"]) == len(records)
+    return body["receipts"]
+
+
+async def outlet(admin: Admin) -> int:
+    return (await admin.post("/api/admin/outlets", {"name": "长寿路社区家政服务网点"}))["id"]
+
+
+async def test_applied_then_duplicate_then_conflict(client, admin: Admin, clock) -> None:  # type: ignore[no-untyped-def]
+    phone = await admin.enrolled_phone()
+    worker, household = Device(), Device()
+    visit = uuid7()
+    rec = worker.record("checkin", visit_id=visit, serial=phone.serial, household_device=household.id, service="cleaning", place="某小区 3 号楼")
+    first = await push(client, worker, [rec])
+    assert first[0]["status"] == "applied" and first[0]["cursor"]
+    again = await push(client, worker, [rec])
+    assert again[0]["status"] == "duplicate" and again[0]["original"] == "applied" and again[0]["cursor"] == first[0]["cursor"]
+    changed = await push(client, worker, [{**rec, "place": "别处"}])
+    assert changed[0]["status"] == "conflict" and changed[0]["reason"]
+    out = worker.record("checkout", visit_id=visit, serial=phone.serial)
+    assert (await push(client, worker, [out]))[0]["status"] == "applied"
+
+
+async def test_bad_records_are_rejected_and_the_rest_lands(client, admin: Admin) -> None:  # type: ignore[no-untyped-def]
+    phone = await admin.enrolled_phone()
+    worker, household = Device(), Device()
+    good = worker.record("checkin", visit_id=uuid7(), serial=phone.serial, household_device=household.id, service="cooking")
+    bad = [
+        "not an object",
+        {"kind": "checkin"},
+        {**worker.record("checkin", visit_id=uuid7(), serial=phone.serial, household_device=household.id, service="flying")},
+        {**worker.record("review", frame=phone.live(0), stars=9)},
+        {**worker.record("teleport")},
+        worker.record("checkin", visit_id=uuid7(), serial=1, household_device=household.id, service="cleaning"),
+        {**worker.record("review", frame="DP1:garbage", stars=5)},
+    ]
+    receipts = await push(client, worker, [bad[0], good, *bad[1:]])
+    assert receipts[1]["status"] == "applied"
+    for r in receipts[:1] + receipts[2:]:
+        assert r["status"] == "rejected" and r["reason"] and r["reason_en"], r
+    assert "找不到" in receipts[6]["reason"]
+    assert "无法识别" in receipts[7]["reason"]
+
+
+async def test_one_review_per_verified_visit(client, admin: Admin, clock) -> None:  # type: ignore[no-untyped-def]
+    phone = await admin.enrolled_phone()
+    household = Device()
+    frame = phone.live(clock.now())
+    r1 = household.record("review", frame=frame, stars=5, tags=["punctual", "clean"], comment="很好")
+    r2 = household.record("review", frame=frame, stars=1)
+    card = household.record("review", frame=phone.card(), stars=5)
+    no_frame = household.record("review", stars=5)
+    receipts = await push(client, household, [r1, r2, card, no_frame])
+    assert [r["status"] for r in receipts] == ["applied", "rejected", "rejected", "rejected"], receipts
+    assert "已经评价过" in receipts[1]["reason"] and "纸质证卡" in receipts[2]["reason"]
+    worker = Device()
+    r = await client.get("/api/sync/pull", params={"device_id": worker.id, "serial": phone.serial})
+    reviews = r.json()["reviews"]
+    assert [(v["stars"], v["tags"], v["comment"]) for v in reviews] == [(5, ["punctual", "clean"], "很好")]
+
+
+async def test_complaint_needs_a_verified_visit(client, admin: Admin, clock) -> None:  # type: ignore[no-untyped-def]
+    phone = await admin.enrolled_phone()
+    household = Device()
+    ok = household.record("complaint", frame=phone.live(clock.now()), category="conduct", text="服务态度差")
+    forged = household.record("complaint", frame=phone.live(clock.now())[:-3] + "AAA", category="conduct", text="x")
+    receipts = await push(client, household, [ok, forged])
+    assert [r["status"] for r in receipts] == ["applied", "rejected"]
+
+
+async def test_attendance_once_per_trainee_and_csv(client, admin: Admin, clock) -> None:  # type: ignore[no-untyped-def]
+    phone = await admin.enrolled_phone("赵学员")
+    staff = Device()
+    oid = await outlet(admin)
+    sid = uuid7()
+    session = staff.record("session", session_id=sid, outlet_id=oid, course="养老护理", day="2026-11-24")
+    a1 = staff.record("attendance", session_id=sid, frame=phone.live(clock.now()))
+    a2 = staff.record("attendance", session_id=sid, frame=phone.live(clock.now() + 30))  # the same trainee again
+    a3 = staff.record("attendance", session_id=sid, trainee_number="T-0042")
+    a4 = staff.record("attendance", session_id=sid, trainee_number="T-0042")
+    neither = staff.record("attendance", session_id=sid)
+    receipts = await push(client, staff, [session, a1, a2, a3, a4, neither])
+    assert [r["status"] for r in receipts] == ["applied"] * 5 + ["rejected"]
+    assert receipts[2]["duplicate_of"] == a1["id"] and receipts[4]["duplicate_of"] == a3["id"]
+    r = await client.get(f"/api/admin/training/sessions/{sid}/attendance.csv", headers=ADMIN)
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(r.text.lstrip("\ufeff"))))
+    assert [row[2] for row in rows[1:]] == [f"pass:{phone.serial}", "no:T-0042"]
+    assert rows[1][4] == "赵学员" and rows[1][0] == "养老护理"
+    pulled = (await client.get("/api/sync/pull", params={"device_id": Device().id, "outlet_id": oid})).json()
+    assert pulled["sessions"] == [{"session_id": sid, "course": "养老护理", "day": "2026-11-24"}]
+
+
+async def test_checkout_before_checkin_makes_one_visit(client, admin: Admin) -> None:  # type: ignore[no-untyped-def]
+    phone = await admin.enrolled_phone()
+    worker, household = Device(), Device()
+    visit = uuid7()
+    cin = worker.record("checkin", visit_id=visit, serial=phone.serial, household_device=household.id, service="elderly")
+    cout = worker.record("checkout", visit_id=visit, serial=phone.serial)
+    cout["at"] = cin["at"] + 3600
+    assert [r["status"] for r in await push(client, worker, [cout])] == ["applied"]
+    assert [r["status"] for r in await push(client, worker, [cin])] == ["applied"]
+    from sqlalchemy import select
+
+    from server.db.engine import Database
+    from server.db.models import Visit
+
+    db = Database(client.app.state.settings.database_url)
+    try:
+        async with db.transaction() as s:
+            visits = (await s.execute(select(Visit))).scalars().all()
+    finally:
+        await db.dispose()
+    assert len(visits) == 1
+    v = visits[0]
+    assert (v.serial, v.service, v.household_device, v.ended_at - v.started_at) == (phone.serial, "elderly", household.id, 3600)
+
+
+async def test_pull_pages_own_records_with_receipts(client, admin: Admin) -> None:  # type: ignore[no-untyped-def]
+    phone = await admin.enrolled_phone()
+    worker, household = Device(), Device()
+    recs = [worker.record("checkin", visit_id=uuid7(), serial=phone.serial, household_device=household.id, service="cleaning") for _ in range(7)]
+    recs.append(worker.record("checkin", visit_id=uuid7(), serial=1, household_device=household.id, service="cleaning"))
+    await push(client, worker, recs)
+    seen, cursor, more = [], 0, True
+    while more:
+        page = (await client.get("/api/sync/pull", params={"device_id": worker.id, "cursor": cursor, "limit": 3})).json()
+        assert page["cursor"] >= cursor and page["trust"]["payload"] and page["status"]["payload"]
+        seen += page["records"]
+        cursor, more = page["cursor"], page["more"]
+    assert [r["id"] for r in seen] == [r["id"] for r in recs]
+    assert [r["status"] for r in seen] == ["applied"] * 7 + ["rejected"]
+    assert [r["seq"] for r in seen] == list(range(1, 9))
+    bad = await client.get("/api/sync/pull", params={"device_id": "x"})
+    assert bad.status_code == 400 and bad.json()["message"]
