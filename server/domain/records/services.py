@@ -21,7 +21,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 import crypto
 from server.db.models import Attendance, Complaint, Outlet, Pass, Review, TrainingSession, Visit
-from server.domain.verify.services import ListCache
 from sync import Applier, DuplicateOf, Rejected
 from sync import wire as w
 
@@ -33,9 +32,9 @@ def _insert(session: AsyncSession):  # type: ignore[no-untyped-def]
     return pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
 
 
-async def proof(session: AsyncSession, cache: ListCache, frame: str) -> crypto.Credential:
+async def proof(lists: tuple[crypto.TrustList, crypto.StatusList], frame: str) -> crypto.Credential:
     """The credential of a frame whose issuer and device signatures hold at the frame's own time."""
-    trust, status = await cache.get(session)
+    trust, status = lists
     try:
         parsed = crypto.parse_qr(frame)
     except crypto.CryptoError as e:
@@ -52,12 +51,18 @@ def frame_digest(frame: str) -> str:
     return hashlib.sha256(frame.encode()).hexdigest()
 
 
-def make_appliers(cache: ListCache) -> dict[str, Applier]:
-    """One applier per record kind; each returns the pass serial the record is about."""
+def make_appliers(lists: tuple[crypto.TrustList, crypto.StatusList]) -> dict[str, Applier]:
+    """One applier per record kind, for one batch; each returns the pass serial the record is about."""
+    enrolled: dict[int, bool] = {}
+
+    async def is_enrolled(session: AsyncSession, serial: int) -> bool:
+        if serial not in enrolled:
+            row = (await session.execute(select(Pass.device_pub).where(Pass.serial == serial))).first()
+            enrolled[serial] = row is not None and row[0] is not None
+        return enrolled[serial]
 
     async def checkin(session: AsyncSession, r: w.Checkin, device_id: str, now: int) -> int:
-        p = await session.get(Pass, r.serial)
-        if p is None or p.device_pub is None:
+        if not await is_enrolled(session, r.serial):
             raise Rejected("找不到这张已激活的上门服务证", "No activated pass with this number")
         values = dict(id=r.visit_id, serial=r.serial, household_device=r.household_device, service=r.service,
                       day=EPOCH + timedelta(days=r.at // 86400), place=r.place, lat=r.lat, lon=r.lon, started_at=r.at)
@@ -81,7 +86,7 @@ def make_appliers(cache: ListCache) -> dict[str, Applier]:
         return r.serial
 
     async def review(session: AsyncSession, r: w.Review, device_id: str, now: int) -> int:
-        cred = await proof(session, cache, r.frame)
+        cred = await proof(lists, r.frame)
         digest = frame_digest(r.frame)
         if (await session.execute(select(Review.id).where(Review.frame_digest == digest))).first() is not None:
             raise Rejected("这次上门已经评价过了", "This visit has already been reviewed")
@@ -91,7 +96,7 @@ def make_appliers(cache: ListCache) -> dict[str, Applier]:
         return cred.serial
 
     async def complaint(session: AsyncSession, r: w.Complaint, device_id: str, now: int) -> int:
-        cred = await proof(session, cache, r.frame)
+        cred = await proof(lists, r.frame)
         photo = None
         if r.photo:
             try:
@@ -120,7 +125,7 @@ def make_appliers(cache: ListCache) -> dict[str, Applier]:
             raise Rejected("签到需要扫描证件或输入学员编号（二选一）", "Attendance needs a scanned pass or a trainee number (one of them)")
         serial, name = None, ""
         if r.frame is not None:
-            cred = await proof(session, cache, r.frame)
+            cred = await proof(lists, r.frame)
             serial, name, trainee = cred.serial, cred.name, f"pass:{cred.serial}"
         else:
             trainee = f"no:{r.trainee_number}"

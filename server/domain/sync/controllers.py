@@ -25,7 +25,8 @@ class SyncController(Controller):
         """Store a batch of offline records, each once; answer a receipt per record."""
         now = ctx.now()
         async with ctx.db.transaction() as session:
-            receipts, seq = await sync.push(session, data.device_id, data.records, make_appliers(ctx.lists), now=now)
+            appliers = make_appliers(await ctx.lists.get(session))
+            receipts, seq = await sync.push(session, data.device_id, data.records, appliers, now=now)
         return sync.PushResponse(receipts=receipts, device_seq=seq, server_time=now)
 
     @get("/pull", operation_id="syncPull")
