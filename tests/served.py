@@ -101,15 +101,23 @@ class Served:
         except urllib.error.HTTPError as e:
             return e.code, json.loads(e.read() or b"{}")
 
-    def code(self, status: str) -> dict:
-        """A fresh one-time activation code for a demo worker whose pass reads `status`."""
+    def codes(self, status: str, n: int) -> list[dict]:
+        """Fresh one-time activation codes for `n` different demo workers whose passes read `status`.
+        (Each seed-demo run re-issues the demo passes, so codes from one run belong together.)"""
         seed = json.loads(self.cli("seed-demo", "--base-url", self.base))
         self.seeds.append(seed)
-        return next(c for c in seed["activation_codes"] if c["expected_status"] == status)
+        found = [c for c in seed["activation_codes"] if c["expected_status"] == status]
+        assert len(found) >= n, found
+        return found[:n]
 
-    def phone(self, status: str = "valid") -> Phone:
+    def code(self, status: str) -> dict:
+        """A fresh one-time activation code for a demo worker whose pass reads `status`."""
+        return self.codes(status, 1)[0]
+
+    def phone(self, status: str = "valid", code: dict | None = None) -> Phone:
+        """A worker's phone enrolled from Python (for household tests)."""
         priv = crypto.new_signing_key()
-        code = self.code(status)
+        code = code or self.code(status)
         st, body = self.call("/api/enroll", {"code": code["code"], "device_pub": crypto.b64u_encode(crypto.public_key(priv))})
         assert st == 200, body
         return Phone(priv, body["serial"], crypto.b64u_decode(body["cred"]), crypto.b64u_decode(body["issuer_sig"]), body["secret"])

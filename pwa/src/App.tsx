@@ -4,9 +4,11 @@ import { Enroll } from "./views/Enroll";
 import { Home } from "./views/Home";
 import { Pass } from "./views/Pass";
 import { StatusBar } from "./views/StatusBar";
+import { Outlet } from "./views/Outlet";
+import { Records } from "./views/Records";
 import { Verify } from "./views/Verify";
 
-const VIEWS: Record<string, () => preact.JSX.Element> = { "/": Home, "/verify": Verify, "/pass": Pass, "/enroll": Enroll };
+const VIEWS: Record<string, () => preact.JSX.Element> = { "/": Home, "/verify": Verify, "/pass": Pass, "/enroll": Enroll, "/outlet": Outlet, "/records": Records };
 
 export function App() {
   useAppState();

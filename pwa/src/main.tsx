@@ -2,7 +2,7 @@ import { render } from "preact";
 import { registerSW } from "virtual:pwa-register";
 import { App } from "./App";
 import { getLang } from "./i18n";
-import { loadCached, refresh, set, startWatching } from "./app/state";
+import { loadCached, set, startWatching, syncAll } from "./app/state";
 import "./styles.css";
 
 document.documentElement.lang = getLang();
@@ -11,7 +11,7 @@ render(<App />, document.getElementById("app")!);
 void (async () => {
   await loadCached();
   startWatching();
-  if (navigator.onLine) await refresh();
+  if (navigator.onLine) await syncAll(true);
   try {
     await navigator.storage?.persist?.();
   } catch {

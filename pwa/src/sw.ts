@@ -13,3 +13,11 @@ registerRoute(new NavigationRoute(createHandlerBoundToURL("/index.html"), { deny
 self.addEventListener("message", (event) => {
   if (event.data?.type === "SKIP_WAITING") void self.skipWaiting();
 });
+
+// Background Sync: the outbox is sent even after the page is closed, where the browser supports it.
+import { syncOutbox } from "./app/outbox";
+
+self.addEventListener("sync", (event: Event) => {
+  const e = event as Event & { tag: string; waitUntil(p: Promise<unknown>): void };
+  if (e.tag === "doorpass-outbox") e.waitUntil(syncOutbox(true));
+});

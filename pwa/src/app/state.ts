@@ -1,6 +1,7 @@
 // App-wide state: network, lists and their age, clock offset. A tiny observable; views re-render on change.
 import * as dp1 from "../dp1";
 import { ApiError, api } from "./api";
+import { syncOutbox } from "./outbox";
 import { kvGet, kvSet } from "./store";
 
 declare const __DP1_ROOT_PUB__: string;
@@ -97,14 +98,22 @@ export async function refresh(): Promise<boolean> {
   }
 }
 
+/** Sync now: lists, then the outbox. */
+export async function syncAll(force = false): Promise<void> {
+  await refresh();
+  if (navigator.onLine) await syncOutbox(force);
+}
+
 export function startWatching(): void {
   window.addEventListener("online", () => {
     set({ online: true });
-    void refresh();
+    void syncAll(true);
   });
   window.addEventListener("offline", () => set({ online: false }));
   document.addEventListener("visibilitychange", () => {
-    if (document.visibilityState === "visible" && navigator.onLine) void refresh();
+    if (document.visibilityState === "visible" && navigator.onLine) void syncAll();
   });
+  window.addEventListener("focus", () => navigator.onLine && void syncOutbox());
+  setInterval(() => navigator.onLine && void syncOutbox(), 60 * 1000);
   setInterval(() => navigator.onLine && void refresh(), 5 * 60 * 1000);
 }

@@ -14,8 +14,28 @@ export interface StoredPass {
   enrolledAt: number;
 }
 
+export type RecordState = "saved" | "sending" | "delivered" | "attention";
+
+export interface OutboxRecord {
+  id: string;
+  seq: number;
+  kind: string;
+  /** The record exactly as it is sent (kind, id, seq, at and the kind's fields). */
+  body: Record<string, unknown>;
+  state: RecordState;
+  createdAt: number;
+  attempts: number;
+  nextTry: number;
+  deliveredAt?: number;
+  reason?: string;
+  reasonEn?: string;
+  /** A short line for the list: who, what. */
+  summary: string;
+}
+
 interface Schema extends DBSchema {
   kv: { key: string; value: unknown };
+  outbox: { key: string; value: OutboxRecord; indexes: { state: string; seq: number } };
   pass: { key: string; value: StoredPass };
   photos: { key: number; value: { serial: number; blob: Blob; digest: Uint8Array } };
 }
@@ -23,11 +43,18 @@ interface Schema extends DBSchema {
 let dbp: Promise<IDBPDatabase<Schema>> | null = null;
 
 export function db(): Promise<IDBPDatabase<Schema>> {
-  dbp ??= openDB<Schema>("doorpass", 1, {
-    upgrade(d) {
-      d.createObjectStore("kv");
-      d.createObjectStore("pass");
-      d.createObjectStore("photos", { keyPath: "serial" });
+  dbp ??= openDB<Schema>("doorpass", 2, {
+    upgrade(d, oldVersion) {
+      if (oldVersion < 1) {
+        d.createObjectStore("kv");
+        d.createObjectStore("pass");
+        d.createObjectStore("photos", { keyPath: "serial" });
+      }
+      if (oldVersion < 2) {
+        const outbox = d.createObjectStore("outbox", { keyPath: "id" });
+        outbox.createIndex("state", "state");
+        outbox.createIndex("seq", "seq");
+      }
     },
   });
   return dbp;
@@ -45,7 +72,7 @@ export async function kvSet(key: string, value: unknown): Promise<void> {
 export async function deviceId(): Promise<string> {
   let id = await kvGet<string>("device_id");
   if (!id) {
-    id = crypto.randomUUID();
+    id = crypto.randomUUID().replace(/-/g, "");
     await kvSet("device_id", id);
   }
   return id;

@@ -14,7 +14,14 @@ export function Home() {
         <strong>{t("home.worker")}</strong>
         <span>{t("home.worker.sub")}</span>
       </button>
-      <button class="link" onClick={() => navigate("/enroll")}>{t("home.enroll")}</button>
+      <button class="big" onClick={() => navigate("/outlet")} data-testid="go-outlet">
+        <strong>{t("home.outlet")}</strong>
+        <span>{t("home.outlet.sub")}</span>
+      </button>
+      <div class="row">
+        <button class="link" onClick={() => navigate("/enroll")}>{t("home.enroll")}</button>
+        <button class="link" onClick={() => navigate("/records")}>{t("home.records")}</button>
+      </div>
     </main>
   );
 }

@@ -9,6 +9,7 @@ import { navigate } from "../app/router";
 import { now } from "../app/state";
 import type { StoredPass } from "../app/store";
 import * as dp1 from "../dp1";
+import { CheckinPanel } from "./Checkin";
 
 const COLOURS = ["green", "yellow", "red", "grey"] as const;
 const STATUS_KEYS = ["result.valid", "result.caution", "result.red", "result.revoked"] as const;
@@ -100,6 +101,7 @@ export function Pass() {
       <p class="small">{t("pass.refresh_in", { n: left })}</p>
       {s.clockKnown && Math.abs(s.clockOffset) > 60 && <p class="note" data-testid="clock-note">{t("pass.clock_fixed", { n: duration(s.clockOffset) })}</p>}
       {!wake && <p class="small">{t("pass.wake_off")}</p>}
+      <CheckinPanel serial={pass.serial} cred={cred} />
     </main>
   );
 }

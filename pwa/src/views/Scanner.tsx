@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { t } from "../i18n";
 import { type Scan, startScan } from "../scan/camera";
+import { decodeFile } from "../scan/decode";
 
 /** Full-width camera view that calls onText once with the first code it reads. */
 export function Scanner({ onText, onCancel }: { onText: (text: string) => void; onCancel: () => void }) {
@@ -33,9 +34,17 @@ export function Scanner({ onText, onCancel }: { onText: (text: string) => void; 
       <div class="row">
         {hasTorch && (
           <button onClick={async () => (await scan.current?.torch(!torch)) && setTorch(!torch)} aria-pressed={torch}>
-            🔦 {t("verify.torch")}
+            {t("verify.torch")}
           </button>
         )}
+        <label class="button">
+          {t("scan.pick")}
+          <input type="file" accept="image/*" hidden data-testid="scanner-photo" onChange={async (e) => {
+            const f = (e.target as HTMLInputElement).files?.[0];
+            const text = f ? await decodeFile(f).catch(() => null) : null;
+            if (text) { scan.current?.stop(); onText(text); } else setError(t("verify.no_code_found"));
+          }} />
+        </label>
         <button onClick={onCancel}>{t("verify.cancel")}</button>
       </div>
     </div>

@@ -3,11 +3,15 @@ import { age } from "../app/format";
 import { useAppState, useTicker } from "../app/hooks";
 import { navigate } from "../app/router";
 import { now, refresh } from "../app/state";
+import { useOutbox } from "../app/useOutbox";
 
 export function StatusBar() {
   const s = useAppState();
   useTicker(30000);
   const listAge = s.status ? age(Math.max(0, now() - s.status.issuedAt)) : null;
+  const records = useOutbox();
+  const waiting = records.filter((r) => r.state === "saved" || r.state === "sending").length;
+  const attention = records.filter((r) => r.state === "attention").length;
   return (
     <header class="bar">
       <button class="bar-home" onClick={() => navigate("/")} aria-label={t("nav.home")}>
@@ -18,6 +22,9 @@ export function StatusBar() {
       </span>
       <button class="bar-lists" data-testid="lists-age" onClick={() => void refresh()} title={t("lists.refresh")}>
         {listAge ? t("lists.age", { age: listAge }) : t("lists.none")}
+      </button>
+      <button class={`bar-records ${attention ? "bad" : ""}`} onClick={() => navigate("/records")} data-testid="waiting-badge">
+        {t("records.waiting", { n: waiting })}{attention ? ` · ${t("state.attention")} ${attention}` : ""}
       </button>
       <button class="bar-lang" onClick={() => setLang(getLang() === "en" ? "zh-CN" : "en")}>
         {t("lang.switch")}

@@ -1,4 +1,8 @@
-import { useEffect, useState } from "preact/hooks";
+import QRCode from "qrcode";
+import { useEffect, useMemo, useRef, useState } from "preact/hooks";
+import { uuid7 } from "../app/outbox";
+import { deviceId } from "../app/store";
+import { ComplaintForm, ReviewForm } from "./Forms";
 import { type Key, pick, t } from "../i18n";
 import { dateTime, dayToDate } from "../app/format";
 import { type PhotoState, photoFor } from "../app/photos";
@@ -79,7 +83,44 @@ export function fromServer(a: ServerAnswer, photoDigest?: Uint8Array): Shown {
   };
 }
 
-export function VerdictCard({ shown, online, onAgain }: { shown: Shown; online: boolean; onAgain: () => void }) {
+/** What the worker scans to check in: this household's device and the verification it just made. */
+export function visitCode(visitId: string, household: string, serial: number): string {
+  return `DPV1:${visitId}.${household}.${serial}`;
+}
+
+export function parseVisitCode(text: string): { visitId: string; household: string; serial: number } | null {
+  const m = /^DPV1:([0-9a-f-]{36})\.([A-Za-z0-9_-]{8,64})\.(\d{1,16})$/.exec(text);
+  return m ? { visitId: m[1], household: m[2], serial: Number(m[3]) } : null;
+}
+
+function VisitPanel({ frame, serial, who }: { frame: string; serial: number; who: string }) {
+  const visitId = useMemo(() => uuid7(), [frame]);
+  const canvas = useRef<HTMLCanvasElement>(null);
+  const [form, setForm] = useState<"none" | "review" | "complaint" | "saved">("none");
+  useEffect(() => {
+    void deviceId().then((h) => canvas.current && QRCode.toCanvas(canvas.current, visitCode(visitId, h, serial), { errorCorrectionLevel: "M", margin: 4, width: 240 }));
+  }, [visitId]);
+  return (
+    <div class="visit">
+      <h2>{t("visit.qr_title")}</h2>
+      <canvas ref={canvas} class="qr small-qr" data-testid="visit-qr" />
+      <p class="small">{t("visit.qr_hint")}</p>
+      {form === "saved" && <p class="saved" role="status" data-testid="saved-toast">{t("saved.toast")}</p>}
+      {form === "none" || form === "saved" ? (
+        <div class="row">
+          <button onClick={() => setForm("review")} data-testid="write-review">{t("visit.review")}</button>
+          <button onClick={() => setForm("complaint")}>{t("visit.complain")}</button>
+        </div>
+      ) : form === "review" ? (
+        <ReviewForm frame={frame} visitId={visitId} who={who} onDone={() => setForm("saved")} />
+      ) : (
+        <ComplaintForm frame={frame} visitId={visitId} who={who} onDone={() => setForm("saved")} />
+      )}
+    </div>
+  );
+}
+
+export function VerdictCard({ shown, online, onAgain, frame }: { shown: Shown; online: boolean; onAgain: () => void; frame?: string }) {
   const [photo, setPhoto] = useState<PhotoState>({ kind: "pending" });
   const h = shown.holder;
   useEffect(() => {
@@ -108,6 +149,9 @@ export function VerdictCard({ shown, online, onAgain }: { shown: Shown; online: 
             {h.training && (<><dt>{t("verify.training")}</dt><dd>{h.training.records.map((r) => `${r.course} (${r.day})`).join("、") || "—"}</dd></>)}
           </dl>
         </div>
+      )}
+      {h && frame?.startsWith("DP1:") && ["valid", "caution", "red"].includes(shown.result) && (
+        <VisitPanel frame={frame} serial={h.serial} who={h.name} />
       )}
       <p class="small" data-testid="verdict-source">
         {shown.source === "online" ? t("verify.online_checked") : t("verify.offline_checked")} · {t("verify.status_as_of", { time: dateTime(shown.statusAsOf) })}

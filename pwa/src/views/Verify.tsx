@@ -15,6 +15,7 @@ export function Verify() {
   const s = useAppState();
   const [mode, setMode] = useState<Mode>("idle");
   const [shown, setShown] = useState<Shown | null>(null);
+  const [frame, setFrame] = useState<string | undefined>(undefined);
   const [error, setError] = useState<string | null>(null);
   const [serial, setSerial] = useState("");
   const [code6, setCode6] = useState("");
@@ -22,6 +23,7 @@ export function Verify() {
 
   const check = async (text: string) => {
     setError(null);
+    setFrame(text);
     const trust = state.trust, status = state.status;
     let offline: Shown | undefined;
     if (trust && status) {
@@ -49,6 +51,7 @@ export function Verify() {
     if (!navigator.onLine) return setError(t("verify.type_online"));
     try {
       const answer = await api<ServerAnswer>("/api/verify/code", { serial: Number(serial), code: code6, device_id: await deviceId() });
+      setFrame(undefined);
       setShown(fromServer(answer));
       setMode("result");
     } catch (e) {
@@ -63,15 +66,15 @@ export function Verify() {
     else setError(t("verify.no_code_found"));
   };
 
-  if (mode === "result" && shown) return <VerdictCard shown={shown} online={s.online} onAgain={() => { setShown(null); setMode("scanning"); }} />;
+  if (mode === "result" && shown) return <VerdictCard shown={shown} online={s.online} frame={frame} onAgain={() => { setShown(null); setMode("scanning"); }} />;
   if (mode === "scanning") return <Scanner onText={(text) => void check(text)} onCancel={() => setMode("idle")} />;
   return (
     <main class="verify">
       <h1>{t("verify.title")}</h1>
       {!s.trust && <p class="note" data-testid="no-lists">{s.online ? "…" : t("verify.no_lists")}</p>}
-      <button class="big primary" onClick={() => setMode("scanning")} data-testid="start-scan">📷 {t("verify.scan")}</button>
+      <button class="big primary" onClick={() => setMode("scanning")} data-testid="start-scan">{t("verify.scan")}</button>
       <label class="big file">
-        🖼 {t("verify.photo")}
+        {t("verify.photo")}
         <input type="file" accept="image/*" data-testid="pick-photo" onChange={(e) => void fromPhoto((e.target as HTMLInputElement).files?.[0])} />
       </label>
       {mode === "typing" ? (
@@ -82,7 +85,7 @@ export function Verify() {
           {!s.online && <p class="note">{t("verify.type_online")}</p>}
         </form>
       ) : (
-        <button class="big" onClick={() => setMode("typing")}>⌨ {t("verify.type")}</button>
+        <button class="big" onClick={() => setMode("typing")}>{t("verify.type")}</button>
       )}
       {error && <p class="error" role="alert" data-testid="verify-error">{error}</p>}
     </main>

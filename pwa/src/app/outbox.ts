@@ -1,0 +1,185 @@
+// The outbox: every record is saved on the phone (with its id and sequence number) before the UI
+// says saved, and leaves only on its receipt. Runs in pages and in the service worker (no DOM).
+import { type OutboxRecord, type RecordState, db, deviceId, kvGet } from "./store";
+
+const BATCH = 100;
+const BASE_DELAY = 5_000;
+const MAX_DELAY = 15 * 60_000;
+export const WARN_AFTER = 3 * 86400;
+const listeners = new Set<() => void>();
+
+export function onOutbox(f: () => void): () => void {
+  listeners.add(f);
+  return () => listeners.delete(f);
+}
+
+function changed(): void {
+  listeners.forEach((f) => f());
+  try {
+    new BroadcastChannel("doorpass-outbox").postMessage("changed");
+  } catch {
+    /* no BroadcastChannel: this context only */
+  }
+}
+
+try {
+  new BroadcastChannel("doorpass-outbox").onmessage = () => listeners.forEach((f) => f());
+} catch {
+  /* ignore */
+}
+
+/** RFC 9562 UUIDv7: time-ordered, made on the device. */
+export function uuid7(): string {
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  const ms = Date.now();
+  for (let i = 0; i < 6; i++) b[i] = Math.floor(ms / 2 ** (8 * (5 - i))) & 255;
+  b[6] = (b[6] & 0x0f) | 0x70;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const h = Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+async function serverNow(): Promise<number> {
+  const offset = (await kvGet<number>("clock_offset")) ?? 0;
+  return Math.floor(Date.now() / 1000 + offset);
+}
+
+/** Save a record on the phone: id and sequence number are assigned in the same IndexedDB transaction. */
+export async function addRecord(kind: string, fields: Record<string, unknown>, summary: string): Promise<OutboxRecord> {
+  const d = await db();
+  const at = await serverNow();
+  const tx = d.transaction(["kv", "outbox"], "readwrite");
+  const seq = (((await tx.objectStore("kv").get("outbox_seq")) as number | undefined) ?? 0) + 1;
+  await tx.objectStore("kv").put(seq, "outbox_seq");
+  const id = uuid7();
+  const rec: OutboxRecord = {
+    id, seq, kind, body: { kind, id, seq, at, ...fields }, state: "saved", createdAt: at, attempts: 0, nextTry: 0, summary,
+  };
+  await tx.objectStore("outbox").put(rec);
+  await tx.done;
+  changed();
+  void requestBackgroundSync();
+  return rec;
+}
+
+export async function allRecords(): Promise<OutboxRecord[]> {
+  return (await (await db()).getAllFromIndex("outbox", "seq")).reverse();
+}
+
+export async function waitingCount(): Promise<number> {
+  const d = await db();
+  return (await d.countFromIndex("outbox", "state", "saved")) + (await d.countFromIndex("outbox", "state", "sending"));
+}
+
+async function requestBackgroundSync(): Promise<void> {
+  try {
+    const reg = await navigator.serviceWorker?.ready;
+    await (reg as unknown as { sync?: { register(tag: string): Promise<void> } })?.sync?.register("doorpass-outbox");
+  } catch {
+    /* Background Sync is optional: the app also syncs on open, online, focus and a timer */
+  }
+}
+
+interface Receipt {
+  index: number;
+  id: string | null;
+  status: "applied" | "duplicate" | "conflict" | "rejected";
+  reason: string;
+  reason_en: string;
+  original: string | null;
+  server_time: number;
+}
+
+export type SyncResult = { sent: number; delivered: number; attention: number; error?: "network" | "server" | "auth" };
+
+async function setState(ids: string[], patch: (r: OutboxRecord) => void): Promise<void> {
+  const tx = (await db()).transaction("outbox", "readwrite");
+  for (const id of ids) {
+    const r = await tx.store.get(id);
+    if (r) {
+      patch(r);
+      await tx.store.put(r);
+    }
+  }
+  await tx.done;
+}
+
+async function pushOnce(force: boolean): Promise<SyncResult> {
+  const d = await db();
+  const now = Date.now();
+  const waiting = [...(await d.getAllFromIndex("outbox", "state", "saved")), ...(await d.getAllFromIndex("outbox", "state", "sending"))]
+    .filter((r) => force || r.nextTry <= now)
+    .sort((a, b) => a.seq - b.seq);
+  const result: SyncResult = { sent: 0, delivered: 0, attention: 0 };
+  const device = await deviceId();
+  for (let i = 0; i < waiting.length; i += BATCH) {
+    const batch = waiting.slice(i, i + BATCH);
+    await setState(batch.map((r) => r.id), (r) => (r.state = "sending"));
+    changed();
+    let resp: Response | null = null;
+    try {
+      resp = await fetch("/api/sync/push", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ device_id: device, records: batch.map((r) => r.body) }),
+        cache: "no-store",
+      });
+    } catch {
+      resp = null;
+    }
+    if (!resp || resp.status >= 500 || resp.status === 401 || resp.status === 408 || resp.status === 429) {
+      // Keep every record; try again later with exponential backoff and jitter.
+      await setState(batch.map((r) => r.id), (r) => {
+        r.state = "saved";
+        r.attempts += 1;
+        const delay = Math.min(MAX_DELAY, BASE_DELAY * 2 ** Math.min(r.attempts, 10));
+        r.nextTry = Date.now() + delay / 2 + Math.random() * (delay / 2);
+      });
+      changed();
+      result.error = !resp ? "network" : resp.status === 401 ? "auth" : "server";
+      return result;
+    }
+    let receipts: Receipt[] = [];
+    let reasonAll: [string, string] | null = null;
+    try {
+      const body = await resp.json();
+      if (resp.ok) receipts = body.receipts;
+      else reasonAll = [body.message ?? `HTTP ${resp.status}`, body.message_en ?? `HTTP ${resp.status}`];
+    } catch {
+      reasonAll = [`HTTP ${resp.status}`, `HTTP ${resp.status}`];
+    }
+    const byId = new Map(receipts.map((r) => [r.id, r]));
+    await setState(batch.map((r) => r.id), (r) => {
+      const rc = byId.get(r.id);
+      result.sent += 1;
+      if (!rc) {
+        r.state = "attention";
+        [r.reason, r.reasonEn] = reasonAll ?? ["服务器没有回执", "No receipt from the server"];
+        result.attention += 1;
+        return;
+      }
+      const ok = rc.status === "applied" || (rc.status === "duplicate" && rc.original === "applied");
+      r.state = ok ? "delivered" : "attention";
+      r.deliveredAt = rc.server_time;
+      if (ok) result.delivered += 1;
+      else {
+        result.attention += 1;
+        r.reason = rc.reason;
+        r.reasonEn = rc.reason_en;
+      }
+    });
+    changed();
+  }
+  return result;
+}
+
+/** Send what waits. A Web Lock keeps two tabs (or a tab and the service worker) from sending at once. */
+export async function syncOutbox(force = false): Promise<SyncResult> {
+  const locks = (navigator as Navigator & { locks?: LockManager }).locks;
+  if (!locks) return pushOnce(force);
+  return (await locks.request("doorpass-outbox", () => pushOnce(force))) as SyncResult;
+}
+
+export function stateOf(r: OutboxRecord): RecordState {
+  return r.state;
+}

@@ -1,0 +1,84 @@
+"""Offline records in real Chromium: a check-in, a review and a training attendance made with the
+network off wait on the phone (through a reload), then arrive once when it comes back."""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+
+import segno
+
+from tests.e2e.camera import write_y4m
+from tests.e2e.conftest import controlled, lists_loaded
+
+
+def test_a_day_offline_then_delivered_once(server, launch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    worker_code, other = server.codes("valid", 2)
+    scanned = server.phone(code=other)          # the worker at the door, whose live code the camera sees
+    ctx = launch(write_y4m(tmp_path / "cam.y4m", [scanned.live()], frames_each=20))
+    page = ctx.new_page()
+    page.goto(f"{server.base}/enroll?code={worker_code['code']}")
+    controlled(page)
+    page.click("[data-testid=enroll-submit]")
+    page.wait_for_selector("[data-testid=pass-qr][data-step]", timeout=20000)
+    lists_loaded(page)
+
+    ctx.set_offline(True)
+    # the household: scan, verdict, review
+    page.goto(server.base + "/verify")
+    page.click("[data-testid=start-scan]")
+    page.wait_for_selector("[data-testid=verdict][data-result=valid]", timeout=20000)
+    page.locator("[data-testid=visit-qr]").wait_for()
+    page.click("[data-testid=write-review]")
+    page.click("[data-testid=star-4]")
+    page.click("text=准时")
+    page.fill("textarea", "很细心")
+    page.click("[data-testid=review-submit]")
+    page.wait_for_selector("[data-testid=saved-toast]")
+
+    # the worker: check in by scanning the household's visit code (from a photo here)
+    visit = tmp_path / "visit.png"
+    segno.make(f"DPV1:{uuid.uuid4()}.household-device-1.{worker_code['serial']}", error="m").save(str(visit), scale=8, border=4)
+    page.goto(server.base + "/pass")
+    page.click("[data-testid=checkin-scan]")
+    page.set_input_files("[data-testid=scanner-photo]", str(visit))
+    page.fill("[data-testid=checkin-form] input >> nth=0", "和平小区 5 栋")
+    page.click("[data-testid=checkin-submit]")
+    page.wait_for_selector("[data-testid=checkout]")
+
+    # outlet staff: open a session, a trainee by number, the same trainee again (recorded once)
+    page.goto(server.base + "/outlet")
+    page.fill("input[inputmode=numeric]", "1")
+    page.fill("input[maxlength='100']", "家居保洁")
+    page.click("[data-testid=session-start]")
+    for _ in range(2):
+        page.fill("[data-testid=trainee-number]", "T-0042")
+        page.click("[data-testid=trainee-add]")
+    page.wait_for_selector("text=已签到，不重复记录")
+    assert page.locator("[data-testid=attendance-count]").inner_text() == "已签到 1 人"
+
+    # still offline, after a reload: everything is on the phone, saying so
+    page.goto(server.base + "/records")
+    page.reload()
+    page.wait_for_selector("[data-testid=record]")
+    states = {page.locator("[data-testid=record]").nth(i).get_attribute("data-kind"): page.locator("[data-testid=record]").nth(i).get_attribute("data-state")
+              for i in range(page.locator("[data-testid=record]").count())}
+    assert states == {"review": "saved", "checkin": "saved", "session": "saved", "attendance": "saved"}, states
+    assert page.locator("[data-testid=waiting-count]").inner_text() == "4 条等待发送"
+    assert "已保存在手机" in page.locator("[data-testid=record]").first.inner_text()
+
+    # back online: the online event sends them; each shows delivered
+    ctx.set_offline(False)
+    page.wait_for_function("[...document.querySelectorAll('[data-testid=record]')].every(e => e.dataset.state === 'delivered')", timeout=30000)
+    assert page.locator("[data-testid=waiting-count]").inner_text() == "0 条等待发送"
+    assert "已送达" in page.locator("[data-testid=record]").first.inner_text()
+
+    with sqlite3.connect(server.tmp / "var" / "doorpass.db") as db:
+        kinds = sorted(k for (k,) in db.execute("SELECT kind FROM sync_records WHERE status = 'applied'"))
+        reviews = db.execute("SELECT stars, tags, comment, serial FROM reviews").fetchall()
+        visits = db.execute("SELECT serial, place, household_device FROM visits").fetchall()
+        attendance = db.execute("SELECT trainee FROM attendance").fetchall()
+    assert kinds == ["attendance", "checkin", "review", "session"]
+    assert reviews == [(4, "punctual", "很细心", scanned.serial)]
+    assert visits == [(worker_code["serial"], "和平小区 5 栋", "household-device-1")]
+    assert attendance == [("no:T-0042",)]
