@@ -183,3 +183,41 @@ export async function syncOutbox(force = false): Promise<SyncResult> {
 export function stateOf(r: OutboxRecord): RecordState {
   return r.state;
 }
+
+interface Pulled {
+  cursor: number;
+  more: boolean;
+  records: { id: string; status: string; reason: string; reason_en: string; received_at: number }[];
+  reviews: { id: string; serial: number; stars: number; tags: string[]; comment: string; at: number }[];
+}
+
+/** Pull what the server holds for this phone since the last cursor: receipts of its own records (a receipt
+ * lost on the way is recovered here), and reviews about this phone's worker. */
+export async function pullOnce(serial?: number): Promise<void> {
+  const device = await deviceId();
+  let cursor = (await kvGet<number>("pull_cursor")) ?? 0;
+  const reviews = (await kvGet<Pulled["reviews"]>("my_reviews")) ?? [];
+  for (let page = 0; page < 20; page++) {
+    const q = new URLSearchParams({ device_id: device, cursor: String(cursor) });
+    if (serial !== undefined) q.set("serial", String(serial));
+    const r = await fetch(`/api/sync/pull?${q}`, { cache: "no-store" });
+    if (!r.ok) return;
+    const body = (await r.json()) as Pulled;
+    const held = new Map(body.records.map((x) => [x.id, x]));
+    await setState([...held.keys()], (rec) => {
+      const x = held.get(rec.id)!;
+      if (rec.state === "saved" || rec.state === "sending") {
+        rec.state = x.status === "applied" ? "delivered" : "attention";
+        rec.deliveredAt = x.received_at;
+        if (x.status !== "applied") [rec.reason, rec.reasonEn] = [x.reason, x.reason_en];
+      }
+    });
+    for (const rv of body.reviews) if (rv.serial === serial && !reviews.some((o) => o.id === rv.id)) reviews.push(rv);
+    cursor = body.cursor;
+    const d = await db();
+    await d.put("kv", cursor, "pull_cursor");
+    await d.put("kv", reviews, "my_reviews");
+    if (!body.more) break;
+  }
+  changed();
+}

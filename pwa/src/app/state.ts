@@ -1,8 +1,8 @@
 // App-wide state: network, lists and their age, clock offset. A tiny observable; views re-render on change.
 import * as dp1 from "../dp1";
 import { ApiError, api } from "./api";
-import { syncOutbox } from "./outbox";
-import { kvGet, kvSet } from "./store";
+import { pullOnce, syncOutbox } from "./outbox";
+import { db, kvGet, kvSet } from "./store";
 
 declare const __DP1_ROOT_PUB__: string;
 export const ROOT_PUB = __DP1_ROOT_PUB__;
@@ -101,7 +101,14 @@ export async function refresh(): Promise<boolean> {
 /** Sync now: lists, then the outbox. */
 export async function syncAll(force = false): Promise<void> {
   await refresh();
-  if (navigator.onLine) await syncOutbox(force);
+  if (!navigator.onLine) return;
+  await syncOutbox(force);
+  try {
+    const pass = await (await db()).get("pass", "current");
+    await pullOnce(pass?.serial);
+  } catch {
+    /* the next sync pulls again */
+  }
 }
 
 export function startWatching(): void {

@@ -42,6 +42,7 @@ export const en: Record<Key, string> = {
   "pass.show_to": "Show this QR to the household",
   "pass.clock_fixed": "This phone's clock is off by {n}; corrected automatically",
   "pass.wake_off": "The screen may turn off by itself",
+  "pass.rating": "Household rating {avg}★ ({n})",
   "pass.status_unknown": "Status unknown (no lists yet)",
   "verify.title": "Check who is at the door",
   "verify.scan": "Scan",

@@ -40,6 +40,7 @@ export const zhCN = {
   "pass.show_to": "请向住户出示此二维码",
   "pass.clock_fixed": "手机时间与服务器相差 {n}，已自动校正",
   "pass.wake_off": "屏幕可能会自动熄灭",
+  "pass.rating": "住户评价 {avg}★（{n} 条）",
   "pass.status_unknown": "状态未知（尚无名单）",
   "verify.title": "核验上门人员",
   "verify.scan": "扫码核验",

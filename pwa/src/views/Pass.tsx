@@ -7,7 +7,7 @@ import { liveFrame, loadPass } from "../app/pass";
 import { type PhotoState, photoFor } from "../app/photos";
 import { navigate } from "../app/router";
 import { now } from "../app/state";
-import type { StoredPass } from "../app/store";
+import { type StoredPass, kvGet } from "../app/store";
 import * as dp1 from "../dp1";
 import { CheckinPanel } from "./Checkin";
 
@@ -23,8 +23,10 @@ export function Pass() {
   const canvas = useRef<HTMLCanvasElement>(null);
   useTicker(1000);
 
+  const [reviews, setReviews] = useState<{ stars: number }[]>([]);
   useEffect(() => {
     void loadPass().then((p) => setPass(p ?? null));
+    void kvGet<{ stars: number }[]>("my_reviews").then((r) => setReviews(r ?? []));
   }, []);
   const cred = pass ? dp1.decodeCred(pass.cred) : null;
   useEffect(() => {
@@ -88,6 +90,9 @@ export function Pass() {
             <p>{t("pass.services")}: {dp1.servicesOf(cred.services).map((k) => t(`service.${k}`)).join("、")}</p>
             <p>{t("pass.valid_until")}: {dayToDate(cred.expiresDay)}</p>
             <p>{t("pass.serial")}: {pass.serial}</p>
+            {reviews.length > 0 && (
+              <p data-testid="pass-rating">{t("pass.rating", { avg: (reviews.reduce((a, r) => a + r.stars, 0) / reviews.length).toFixed(1), n: reviews.length })}</p>
+            )}
           </div>
         </div>
         <p class="status-pill" data-testid="pass-status">{status === null ? t("pass.status_unknown") : t(STATUS_KEYS[status])}</p>

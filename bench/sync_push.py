@@ -1,0 +1,143 @@
+"""Sync push throughput against a plain bulk insert of the same rows, on SQLite and PostgreSQL (same run),
+and pull time for a device holding 10,000 records against reading those rows straight from the table."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import statistics
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+from sqlalchemy import insert, select
+
+import sync
+from server.db.engine import Database
+from server.db.migrate import upgrade
+from server.db.models import SyncRecord
+from server.domain.lists.services import ensure_platform_keys
+from server.domain.records.services import make_appliers
+from server.domain.verify.services import ListCache
+from sync.push import canonical
+from tests.records import Device, uuid7
+
+N = 10_000
+BATCH = 100
+
+
+def _records(device: Device, n: int) -> list[dict]:
+    out, sessions = [], [uuid7()]
+    for i in range(n):
+        if i % 10 == 0:
+            sessions.append(uuid7())
+            out.append(device.record("session", session_id=sessions[-1], outlet_id=1, course="家居保洁", day="2026-11-24"))
+        else:
+            out.append(device.record("attendance", session_id=sessions[-1], trainee_number=f"T-{i}"))
+    return out
+
+
+async def _prepare(url: str) -> Database:
+    upgrade(url)
+    db = Database(url)
+    async with db.transaction() as s:
+        await ensure_platform_keys(s, b"\0" * 32, now=int(time.time()), status_size=131072)
+        from server.db.models import Outlet
+
+        s.add(Outlet(id=1, name="网点", created_at=0))
+    return db
+
+
+async def _bench(url: str) -> dict:
+    db = await _prepare(url)
+    try:
+        cache = ListCache()
+        dev = Device()
+        recs = _records(dev, N)
+        t0 = time.perf_counter()
+        for i in range(0, N, BATCH):
+            async with db.transaction() as s:
+                receipts, _ = await sync.push(s, dev.id, recs[i:i + BATCH], make_appliers(await cache.get(s)), now=int(time.time()))
+                assert all(r.status == "applied" for r in receipts)
+        push_s = time.perf_counter() - t0
+        # baseline: the same rows, inserted in bulk batches of 100 with no checks at all
+        rows = [dict(id=str(uuid.uuid4()), device_id="bulk", device_seq=r["seq"], kind=r["kind"], body=canonical(r).decode(),
+                     body_hash="0" * 64, status="applied", reason="", reason_en="", received_at=0) for r in recs]
+        t0 = time.perf_counter()
+        for i in range(0, N, BATCH):
+            async with db.transaction() as s:
+                await s.execute(insert(SyncRecord), rows[i:i + BATCH])
+        bulk_s = time.perf_counter() - t0
+        # pull: the device's 10,000 records, in pages of 1,000; baseline: the same rows read from the table
+        pulls, reads = [], []
+        for _ in range(3):
+            t0 = time.perf_counter()
+            cursor, more, got = 0, True, 0
+            while more:
+                async with db.transaction() as s:
+                    cursor, more, own, _, _ = await sync.pull(s, dev.id, cursor, serial=None, outlet_id=None, limit=1000)
+                got += len(own)
+            pulls.append(time.perf_counter() - t0)
+            assert got == N
+            t0 = time.perf_counter()
+            async with db.transaction() as s:
+                n = len((await s.execute(select(SyncRecord).where(SyncRecord.device_id == dev.id))).scalars().all())
+            reads.append(time.perf_counter() - t0)
+            assert n == N
+        return {
+            "push_records_per_s": round(N / push_s),
+            "baseline_bulk_insert_rows_per_s": round(N / bulk_s),
+            "push_vs_bulk": round(bulk_s / push_s, 3),
+            "pull_10k_ms": round(statistics.median(pulls) * 1000),
+            "baseline_read_10k_rows_ms": round(statistics.median(reads) * 1000),
+            "pull_vs_read": round(statistics.median(pulls) / statistics.median(reads), 2),
+        }
+    finally:
+        await db.dispose()
+
+
+def _pg_answers() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 5432), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+async def _pg_db() -> tuple[str, str]:
+    import asyncpg
+
+    name = f"doorpass_bench_{uuid.uuid4().hex[:8]}"
+    conn = await asyncpg.connect(host="127.0.0.1", user="postgres", database="test")
+    await conn.execute(f'CREATE DATABASE "{name}"')
+    await conn.close()
+    return name, f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
+
+
+async def _pg_drop(name: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(host="127.0.0.1", user="postgres", database="test")
+    await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await conn.close()
+
+
+def run() -> dict:
+    out = {}
+    with tempfile.TemporaryDirectory() as d:
+        out["sqlite"] = asyncio.run(_bench(f"sqlite+aiosqlite:///{Path(d) / 'bench.db'}"))
+    if _pg_answers():
+        name, url = asyncio.run(_pg_db())
+        try:
+            out["postgresql"] = asyncio.run(_bench(url))
+        finally:
+            asyncio.run(_pg_drop(name))
+    else:
+        out["postgresql"] = "skipped: no PostgreSQL on 127.0.0.1:5432"
+    return out
+
+
+if __name__ == "__main__":
+    print(json.dumps(run(), indent=2))
