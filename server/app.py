@@ -16,7 +16,7 @@ from server.deps import DEPENDENCIES
 from server.domain.lists.controllers import ListController
 from server.domain.passes.controllers import EnrollController, PassAdminController
 from server.domain.registry.controllers import RegistryController
-from server.domain.sync.controllers import SyncController, TrainingController
+from server.domain.sync.controllers import RecordsAdminController, SyncController, TrainingController
 from server.domain.verify.controllers import VerifyController
 from server.domain.verify.services import ListCache
 from server.errors import EXCEPTION_HANDLERS
@@ -48,7 +48,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app = Litestar(
         route_handlers=[
             health, ListController, EnrollController, PassAdminController, RegistryController, VerifyController, SyncController,
-            TrainingController, spa,
+            TrainingController, RecordsAdminController, spa,
         ],
         dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]

@@ -26,6 +26,17 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_healthy(base: str, seconds: float = 30) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(base + "/api/health", timeout=1)
+            return True
+        except OSError:
+            time.sleep(0.1)
+    return False
+
+
 class Phone:
     """A worker's phone driven from Python: its device key and what enrollment gave it."""
 
@@ -64,16 +75,16 @@ class Served:
         self.token = (var / "admin.token").read_text().strip()
         self.log_path = tmp / "server.log"
         self._log = open(self.log_path, "w")
-        self.proc = subprocess.Popen([sys.executable, "-m", "server", "serve", "--workers", str(workers)], env=self.env,
+        self.workers = workers
+        self.start()
+
+    def start(self) -> None:
+        """Start (or restart, after a kill) the server process on the same port and database."""
+        self.proc = subprocess.Popen([sys.executable, "-m", "server", "serve", "--workers", str(self.workers)], env=self.env,
                                      cwd=ROOT, stdout=self._log, stderr=subprocess.STDOUT)
-        for _ in range(300):
-            try:
-                urllib.request.urlopen(self.base + "/api/health", timeout=1)
-                return
-            except OSError:
-                time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(self.log_path.read_text())
+        if not wait_healthy(self.base):
+            self.stop()
+            raise RuntimeError(self.log_path.read_text())
 
     def cli(self, *args: str) -> str:
         r = subprocess.run([sys.executable, "-m", "server", *args], env=self.env, cwd=ROOT, capture_output=True,

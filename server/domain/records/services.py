@@ -158,3 +158,21 @@ async def attendance_csv(session: AsyncSession, session_id: str) -> str:
 
 def _ts(t: int) -> str:
     return datetime.fromtimestamp(t, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+
+
+async def list_complaints(session: AsyncSession, *, agency_id: int | None, serial: int | None) -> list[dict]:
+    stmt = select(Complaint).order_by(Complaint.at.desc()).limit(500)
+    if agency_id is not None:
+        stmt = stmt.where(Complaint.agency_id == agency_id)
+    if serial is not None:
+        stmt = stmt.where(Complaint.serial == serial)
+    return [
+        {"id": c.id, "serial": c.serial, "agency_id": c.agency_id, "category": c.category, "text": c.text,
+         "has_photo": c.photo is not None, "at": c.at}
+        for c in (await session.execute(stmt)).scalars()
+    ]
+
+
+async def list_reviews(session: AsyncSession, serial: int) -> list[dict]:
+    rows = (await session.execute(select(Review).where(Review.serial == serial).order_by(Review.at.desc()).limit(500))).scalars()
+    return [{"id": r.id, "stars": r.stars, "tags": [t for t in r.tags.split(",") if t], "comment": r.comment, "at": r.at} for r in rows]

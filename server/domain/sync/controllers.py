@@ -12,7 +12,7 @@ import sync
 from server.auth import admin_only
 from server.deps import Context
 from server.domain.lists.services import current
-from server.domain.records.services import attendance_csv, make_appliers
+from server.domain.records.services import attendance_csv, list_complaints, list_reviews, make_appliers
 from server.errors import DomainError
 
 
@@ -48,6 +48,27 @@ class SyncController(Controller):
             status = json.loads((await current(session, "status")).envelope)
         return sync.PullResponse(cursor=new, more=more, records=records, reviews=reviews, sessions=sessions,
                                  trust=trust, status=status, server_time=ctx.now())
+
+
+class RecordsAdminController(Controller):
+    path = "/api/admin"
+    guards = [admin_only]
+    tags = ["admin"]
+
+    @get("/complaints", operation_id="listComplaints")
+    async def complaints(
+        self, ctx: Context, agency_id: Annotated[int | None, Parameter(ge=1)] = None,
+        serial: Annotated[int | None, Parameter(ge=0)] = None,
+    ) -> list[dict]:
+        """Complaints from households (newest first), for the agency answerable and the regulator."""
+        async with ctx.db.transaction() as session:
+            return await list_complaints(session, agency_id=agency_id, serial=serial)
+
+    @get("/passes/{serial:int}/reviews", operation_id="listReviews")
+    async def reviews(self, serial: int, ctx: Context) -> list[dict]:
+        """Reviews of one pass's visits (newest first)."""
+        async with ctx.db.transaction() as session:
+            return await list_reviews(session, serial)
 
 
 class TrainingController(Controller):

@@ -14,13 +14,12 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 from tests.conftest import PG
 from tests.records import Device, uuid7
-from tests.served import ROOT, Served, free_port
+from tests.served import ROOT, Served, free_port, wait_healthy
 from tests.sync_client import DroppingProxy, Outbox, body_hash
 
 KINDS = ["checkin", "checkin", "checkout", "attendance", "attendance", "review", "session", "complaint"]
@@ -76,18 +75,6 @@ def server_set(database_url: str, device_id: str) -> dict[str, str]:
     return asyncio.run(fetch())
 
 
-def restart(served: Served) -> None:
-    served.proc = subprocess.Popen([sys.executable, "-m", "server", "serve"], env=served.env, cwd=ROOT,
-                                   stdout=served._log, stderr=subprocess.STDOUT)
-    for _ in range(300):
-        try:
-            urllib.request.urlopen(served.base + "/api/health", timeout=1)
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError("server did not come back")
-
-
 def check_exactly_once(database_url: str, box: Outbox) -> None:
     held = server_set(database_url, box.device_id)
     want = {i: body_hash(r) for i, r in box.records.items()}
@@ -120,7 +107,7 @@ def test_ten_thousand_records_through_dropped_responses_and_a_kill(database_url:
         served.proc.send_signal(signal.SIGKILL)
         t.join()
         served.proc.wait()
-        restart(served)
+        served.start()
         box.sync([via], batch=100, rng=rng, replay=0.1, shuffle=True, rounds=800)
         proxy.close()
         assert proxy.dropped > 0 and box.errors > 0
@@ -147,12 +134,7 @@ def test_same_batches_to_two_processes_and_two_tabs(database_url: str, tmp_path:
         b_log = open(tmp_path / "b.log", "w")
         b_proc = subprocess.Popen([sys.executable, "-m", "server", "serve"], env=env_b, cwd=ROOT, stdout=b_log, stderr=subprocess.STDOUT)
         b_base = f"http://127.0.0.1:{env_b['DOORPASS_PORT']}"
-        for _ in range(300):
-            try:
-                urllib.request.urlopen(b_base + "/api/health", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
+        assert wait_healthy(b_base)
         phone = a.phone("valid")
         outlet_id = a.call("/api/admin/outlets", {"name": "测试网点"}, admin=True)[1]["id"]
         device = Device()

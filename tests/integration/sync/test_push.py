@@ -68,6 +68,8 @@ async def test_one_review_per_verified_visit(client, admin: Admin, clock) -> Non
     receipts = await push(client, household, [r1, r2, card, no_frame])
     assert [r["status"] for r in receipts] == ["applied", "rejected", "rejected", "rejected"], receipts
     assert "已经评价过" in receipts[1]["reason"] and "纸质证卡" in receipts[2]["reason"]
+    listed = (await client.get(f"/api/admin/passes/{phone.serial}/reviews", headers=ADMIN)).json()
+    assert [(v["stars"], v["comment"]) for v in listed] == [(5, "很好")]
     worker = Device()
     r = await client.get("/api/sync/pull", params={"device_id": worker.id, "serial": phone.serial})
     reviews = r.json()["reviews"]
@@ -81,6 +83,10 @@ async def test_complaint_needs_a_verified_visit(client, admin: Admin, clock) -> 
     forged = household.record("complaint", frame=phone.live(clock.now())[:-3] + "AAA", category="conduct", text="x")
     receipts = await push(client, household, [ok, forged])
     assert [r["status"] for r in receipts] == ["applied", "rejected"]
+    view = (await client.get(f"/api/admin/passes/{phone.serial}", headers=ADMIN)).json()
+    listed = (await client.get("/api/admin/complaints", params={"agency_id": view["agency_id"]}, headers=ADMIN)).json()
+    assert [(c["serial"], c["category"], c["text"]) for c in listed] == [(phone.serial, "conduct", "服务态度差")]
+    assert (await client.get("/api/admin/complaints")).status_code == 401
 
 
 async def test_attendance_once_per_trainee_and_csv(client, admin: Admin, clock) -> None:  # type: ignore[no-untyped-def]
