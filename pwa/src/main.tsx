@@ -23,6 +23,8 @@ void (async () => {
 const updateSW = registerSW({
   immediate: true,
   onNeedRefresh() {
-    set({ updateReady: () => void updateSW(true) });
+    // Never swap the app in the middle of a send: wait for the outbox's lock first.
+    const locks = (navigator as Navigator & { locks?: LockManager }).locks;
+    set({ updateReady: () => void (locks ? locks.request("doorpass-outbox", () => updateSW(true)) : updateSW(true)) });
   },
 });

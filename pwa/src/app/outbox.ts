@@ -104,6 +104,27 @@ async function setState(ids: string[], patch: (r: OutboxRecord) => void): Promis
   await tx.done;
 }
 
+const MAX_BATCH_BYTES = 2_000_000;
+
+/** Batches of at most 100 records and about 2 MB (complaint photos are large), in sequence order. */
+function batches(records: OutboxRecord[]): OutboxRecord[][] {
+  const out: OutboxRecord[][] = [];
+  let cur: OutboxRecord[] = [];
+  let bytes = 0;
+  for (const r of records) {
+    const size = JSON.stringify(r.body).length;
+    if (cur.length && (cur.length >= BATCH || bytes + size > MAX_BATCH_BYTES)) {
+      out.push(cur);
+      cur = [];
+      bytes = 0;
+    }
+    cur.push(r);
+    bytes += size;
+  }
+  if (cur.length) out.push(cur);
+  return out;
+}
+
 async function pushOnce(force: boolean): Promise<SyncResult> {
   const d = await db();
   const now = Date.now();
@@ -112,8 +133,7 @@ async function pushOnce(force: boolean): Promise<SyncResult> {
     .sort((a, b) => a.seq - b.seq);
   const result: SyncResult = { sent: 0, delivered: 0, attention: 0 };
   const device = await deviceId();
-  for (let i = 0; i < waiting.length; i += BATCH) {
-    const batch = waiting.slice(i, i + BATCH);
+  for (const batch of batches(waiting)) {
     await setState(batch.map((r) => r.id), (r) => (r.state = "sending"));
     changed();
     let resp: Response | null = null;
