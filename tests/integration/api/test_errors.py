@@ -12,6 +12,7 @@ ENDPOINTS = [
     ("POST", "/api/verify", {}),
     ("POST", "/api/enroll", {}),
     ("POST", "/api/verify/code", {}),
+    ("POST", "/api/sync/push", {}),
     ("POST", "/api/admin/agencies", ADMIN),
     ("POST", "/api/admin/workers", ADMIN),
     ("POST", "/api/admin/outlets", ADMIN),
@@ -65,3 +66,24 @@ async def test_no_body_makes_a_500(client, body, which) -> None:  # type: ignore
     r = await client.request(method, path, json=body, headers=headers)
     assert r.status_code < 500, (path, body, r.text)
     assert "message" in r.json() or r.status_code in (200, 201)
+
+
+record_like = st.dictionaries(
+    st.sampled_from(["kind", "id", "seq", "at", "visit_id", "serial", "frame", "stars", "session_id", "trainee_number", "text"]),
+    st.none() | st.integers(-5, 2**60) | st.text(max_size=40) | st.sampled_from(
+        ["checkin", "review", "attendance", "session", "01a20d01-059f-75c3-9fdd-fccb2102cc1e", "DP1:ABC"]),
+    max_size=8,
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(records=st.lists(record_like | json_values, max_size=6))
+async def test_any_records_get_a_receipt_each(client, records) -> None:  # type: ignore[no-untyped-def]
+    r = await client.post("/api/sync/push", json={"device_id": "fuzz-device-01", "records": records})
+    assert r.status_code == 200, r.text
+    receipts = r.json()["receipts"]
+    assert [x["index"] for x in receipts] == list(range(len(records)))
+    for x in receipts:
+        assert x["status"] in ("applied", "duplicate", "conflict", "rejected")
+        if x["status"] in ("rejected", "conflict"):
+            assert x["reason"] and x["reason_en"]
