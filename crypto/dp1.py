@@ -22,14 +22,19 @@ TAG_LIVE = b"DP1/live\0"
 
 SERVICE_BITS = {"cleaning": 0, "cooking": 1, "childcare": 2, "elderly": 3, "maternity": 4, "repair": 5, "moving": 6}
 
+# `\Z`, not `$`: Python's `$` also matches before a trailing newline ("agency-A\n").
+KID_PATTERN = r"^[A-Za-z0-9_-]{1,16}\Z"
+Kid = Annotated[str, msgspec.Meta(pattern=KID_PATTERN)]
 UInt = Annotated[int, msgspec.Meta(ge=0)]
 Sig = Annotated[bytes, msgspec.Meta(min_length=64, max_length=64)]
+# What a strict msgspec decode raises on bad input (invalid UTF-8 in a str surfaces as UnicodeDecodeError).
+DECODE_ERRORS = (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError)
 
 
 class Credential(msgspec.Struct, array_like=True, frozen=True, forbid_unknown_fields=True):
     """The static, issuer-signed part of a pass: a MessagePack array of exactly 10."""
 
-    kid: Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_-]{1,16}$")]
+    kid: Kid
     serial: Annotated[int, msgspec.Meta(ge=0, lt=2**53)]
     status_index: UInt
     issued_day: UInt
@@ -73,6 +78,7 @@ _encoder = msgspec.msgpack.Encoder()
 
 
 def day(t: int) -> int:
+    """The day number of Unix time `t` (UTC)."""
     return t // 86400
 
 
@@ -89,15 +95,17 @@ def encode_cred(c: Credential) -> bytes:
 
 
 def decode_cred(b: bytes) -> Credential:
+    """Strictly decode credential bytes: exactly the spec's array of 10, nothing after it."""
     try:
         cred = _cred_decoder.decode(b)
-    except (msgspec.DecodeError, msgspec.ValidationError) as e:
+    except DECODE_ERRORS as e:
         raise Malformed(f"credential: {e}") from e
     _check_name(cred.name)
     return cred
 
 
 def sign_cred(issuer_priv: bytes, cred_bytes: bytes) -> bytes:
+    """The issuer's signature over "DP1/cred\\0" || cred."""
     return sign(issuer_priv, TAG_CRED + cred_bytes)
 
 
@@ -107,7 +115,8 @@ def live_message(cred_bytes: bytes, step: int, code: int) -> bytes:
 
 
 def make_frame(cred_bytes: bytes, issuer_sig: bytes, step: int, code: int, device_sig: bytes) -> str:
-    return PREFIX_LIVE + b45encode(_encoder.encode([cred_bytes, issuer_sig, step, code, device_sig]))
+    """The QR text of a live frame; raises Malformed when the parts are off the spec's shapes."""
+    return _checked(PREFIX_LIVE + b45encode(_encoder.encode([cred_bytes, issuer_sig, step, code, device_sig])))
 
 
 def make_live_qr(cred_bytes: bytes, issuer_sig: bytes, secret_b32: str, device_priv: bytes, now: int) -> str:
@@ -119,7 +128,13 @@ def make_live_qr(cred_bytes: bytes, issuer_sig: bytes, secret_b32: str, device_p
 
 def make_card(cred_bytes: bytes, issuer_sig: bytes) -> str:
     """A printed card: the credential and its signature, no live part."""
-    return PREFIX_CARD + b45encode(_encoder.encode([cred_bytes, issuer_sig]))
+    return _checked(PREFIX_CARD + b45encode(_encoder.encode([cred_bytes, issuer_sig])))
+
+
+def _checked(text: str) -> str:
+    """The same strict rules on the way out as on the way in: never emit what `parse_qr` refuses."""
+    parse_qr(text)
+    return text
 
 
 def parse_qr(text: str) -> Parsed:
@@ -137,7 +152,7 @@ def parse_qr(text: str) -> Parsed:
     raw = b45decode(body)
     try:
         outer = decoder.decode(raw)
-    except (msgspec.DecodeError, msgspec.ValidationError) as e:
+    except DECODE_ERRORS as e:
         raise Malformed(f"frame: {e}") from e
     cred = decode_cred(outer.cred)
     if kind == "live":

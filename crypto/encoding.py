@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import base64
-import binascii
 import re
 
 from crypto.errors import Malformed
 
 B45 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
 _B45_VALUE = {c: i for i, c in enumerate(B45)}
-_B64U = re.compile(r"^[A-Za-z0-9_-]*$")
+_B64U = re.compile(r"[A-Za-z0-9_-]*")
 
 
 def b45encode(data: bytes) -> str:
+    """Encode bytes as base45 (RFC 9285)."""
     out: list[str] = []
     for i in range(0, len(data) - 1, 2):
         n = data[i] * 256 + data[i + 1]
@@ -50,17 +50,18 @@ def b45decode(text: str) -> bytes:
 
 
 def b64u_encode(data: bytes) -> str:
+    """base64url without padding."""
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
 def b64u_decode(text: str) -> bytes:
-    """Decode base64url without padding (padding is not accepted either way but tolerated when exact)."""
-    if not isinstance(text, str):
-        raise Malformed("base64url input must be text")
-    body = text.rstrip("=")
-    if not _B64U.match(body) or len(body) % 4 == 1:
-        raise Malformed("not base64url")
-    try:
-        return base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
-    except (binascii.Error, ValueError) as e:
-        raise Malformed("not base64url") from e
+    """Decode base64url without padding, strictly: no `=`, no other characters, canonical last character.
+
+    Each byte string thus has exactly one accepted text, the one `b64u_encode` makes.
+    """
+    if not isinstance(text, str) or not _B64U.fullmatch(text) or len(text) % 4 == 1:
+        raise Malformed("not unpadded base64url")
+    data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    if b64u_encode(data) != text:
+        raise Malformed("non-canonical base64url (stray bits in the last character)")
+    return data

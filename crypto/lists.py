@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from crypto.dp1 import DECODE_ERRORS, Kid
 from crypto.encoding import b64u_decode, b64u_encode
 from crypto.errors import BadSignature, Malformed
 from crypto.keys import sign, verify_sig
@@ -21,10 +22,11 @@ STATUS_GREEN, STATUS_YELLOW, STATUS_RED, STATUS_REVOKED = 0, 1, 2, 3
 MAX_STATUS_ENTRIES = 1 << 24
 
 Int = Annotated[int, msgspec.Meta(ge=0)]
-Kid = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_-]{1,16}$")]
 
 
 class Issuer(msgspec.Struct, frozen=True):
+    """An issuer key of the trust list, valid for `now` in [not_before, not_after]."""
+
     kid: str
     pub: bytes
     agency_id: int
@@ -34,12 +36,15 @@ class Issuer(msgspec.Struct, frozen=True):
 
 
 class TrustList(msgspec.Struct, frozen=True):
+    """An opened trust list (signed by the root)."""
+
     seq: int
     issued_at: int
     status_pub: bytes
     issuers: list[Issuer]
 
     def issuer(self, kid: str) -> Issuer | None:
+        """The issuer named `kid`, or None."""
         for i in self.issuers:
             if i.kid == kid:
                 return i
@@ -47,6 +52,8 @@ class TrustList(msgspec.Struct, frozen=True):
 
 
 class StatusList(msgspec.Struct, frozen=True):
+    """An opened status list; `raw` is the inflated 2-bit bitstring."""
+
     seq: int
     issued_at: int
     size: int
@@ -95,12 +102,12 @@ class _Envelope(msgspec.Struct):
 _json = msgspec.json.Encoder()
 
 
-def _envelope(priv: bytes, tag: bytes, payload: dict) -> dict:
-    p = _json.encode(payload)
-    return {"payload": b64u_encode(p), "sig": b64u_encode(sign(priv, tag + p))}
+def _envelope(priv: bytes, tag: bytes, payload: bytes) -> dict[str, str]:
+    return {"payload": b64u_encode(payload), "sig": b64u_encode(sign(priv, tag + payload))}
 
 
 def _open(envelope: object, pub: bytes, tag: bytes) -> bytes:
+    """The exact payload bytes of an envelope whose signature holds."""
     try:
         env = msgspec.convert(envelope, _Envelope)
     except msgspec.ValidationError as e:
@@ -118,8 +125,20 @@ def _key(text: str) -> bytes:
     return key
 
 
-def build_trust(root_priv: bytes, *, seq: int, issued_at: int, status_pub: bytes, issuers: Sequence[Issuer]) -> dict:
-    return _envelope(root_priv, TAG_TRUST, {
+def _parse_trust(payload: bytes) -> TrustList:
+    try:
+        w = msgspec.json.decode(payload, type=_TrustWire)
+    except DECODE_ERRORS as e:
+        raise Malformed(f"trust list: {e}") from e
+    issuers = [Issuer(i.kid, _key(i.pub), i.agency_id, i.name, i.not_before, i.not_after) for i in w.issuers]
+    return TrustList(w.seq, w.issued_at, _key(w.status_pub), issuers)
+
+
+def build_trust(
+    root_priv: bytes, *, seq: int, issued_at: int, status_pub: bytes, issuers: Sequence[Issuer]
+) -> dict[str, str]:
+    """The signed trust-list envelope; raises Malformed rather than sign a list `open_trust` would refuse."""
+    payload = _json.encode({
         "type": "dp1-trust", "seq": seq, "issued_at": issued_at, "status_pub": b64u_encode(status_pub),
         "issuers": [
             {"kid": i.kid, "pub": b64u_encode(i.pub), "agency_id": i.agency_id, "name": i.name,
@@ -127,17 +146,13 @@ def build_trust(root_priv: bytes, *, seq: int, issued_at: int, status_pub: bytes
             for i in issuers
         ],
     })
+    _parse_trust(payload)
+    return _envelope(root_priv, TAG_TRUST, payload)
 
 
 def open_trust(envelope: object, root_pub: bytes) -> TrustList:
     """Check the root's signature over the exact payload, then parse it."""
-    payload = _open(envelope, root_pub, TAG_TRUST)
-    try:
-        w = msgspec.json.decode(payload, type=_TrustWire)
-    except (msgspec.DecodeError, msgspec.ValidationError) as e:
-        raise Malformed(f"trust list: {e}") from e
-    issuers = [Issuer(i.kid, _key(i.pub), i.agency_id, i.name, i.not_before, i.not_after) for i in w.issuers]
-    return TrustList(w.seq, w.issued_at, _key(w.status_pub), issuers)
+    return _parse_trust(_open(envelope, root_pub, TAG_TRUST))
 
 
 def pack_status(statuses: bytes | bytearray | Sequence[int], size: int) -> bytes:
@@ -152,21 +167,27 @@ def pack_status(statuses: bytes | bytearray | Sequence[int], size: int) -> bytes
     return bytes(out)
 
 
-def build_status(status_priv: bytes, *, seq: int, issued_at: int, size: int, bitstring: bytes) -> dict:
+def build_status(status_priv: bytes, *, seq: int, issued_at: int, size: int, bitstring: bytes) -> dict[str, str]:
+    """The signed status-list envelope of a `pack_status` bitstring; raises ValueError / Malformed on bad input."""
     if len(bitstring) != (size + 3) // 4:
         raise ValueError("bitstring length does not match size")
-    return _envelope(status_priv, TAG_STATUS, {
+    payload = _json.encode({
         "type": "dp1-status", "seq": seq, "issued_at": issued_at, "size": size, "bits": 2,
         "list": b64u_encode(zlib.compress(bitstring, 9)),
     })
+    _parse_status(payload)
+    return _envelope(status_priv, TAG_STATUS, payload)
 
 
 def open_status(envelope: object, status_pub: bytes) -> StatusList:
     """Check the status key's signature over the exact payload, then parse and inflate it."""
-    payload = _open(envelope, status_pub, TAG_STATUS)
+    return _parse_status(_open(envelope, status_pub, TAG_STATUS))
+
+
+def _parse_status(payload: bytes) -> StatusList:
     try:
         w = msgspec.json.decode(payload, type=_StatusWire)
-    except (msgspec.DecodeError, msgspec.ValidationError) as e:
+    except DECODE_ERRORS as e:
         raise Malformed(f"status list: {e}") from e
     need = (w.size + 3) // 4
     try:

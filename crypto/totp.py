@@ -20,4 +20,10 @@ def totp_code(secret_b32: str, step: int) -> int:
 
 
 def check_code(secret_b32: str, step: int, code: int) -> bool:
-    return hmac.compare_digest(b"%06d" % totp_code(secret_b32, step), b"%06d" % code)
+    """Whether `code` is the code for `step`, compared in constant time; False (never an error) for a bad secret."""
+    try:
+        expected = b"%06d" % totp_code(secret_b32, step)
+        given = b"%06d" % code
+    except (ValueError, TypeError):  # binascii.Error (a bad base32 secret) is a ValueError
+        return False
+    return hmac.compare_digest(expected, given)

@@ -16,6 +16,8 @@ _BY_STATUS = ("valid", "caution", "red", "revoked")
 
 
 class Verdict(msgspec.Struct):
+    """The first check that failed (or `valid`), with what was learnt on the way."""
+
     result: str
     parsed: Parsed | None = None
     issuer: Issuer | None = None
@@ -31,8 +33,10 @@ def verify(qr: object, now: int, trust: TrustList, status: StatusList, secret: s
 
 
 def _verify(qr: object, now: int, trust: TrustList, status: StatusList, secret: str | None) -> Verdict:
+    if not isinstance(qr, str):
+        return Verdict("malformed")
     try:
-        p = parse_qr(qr)  # type: ignore[arg-type]
+        p = parse_qr(qr)
     except CryptoError:
         return Verdict("malformed")
     c = p.cred
@@ -41,21 +45,21 @@ def _verify(qr: object, now: int, trust: TrustList, status: StatusList, secret: 
         return Verdict("unknown_issuer", p)
     if not verify_sig(issuer.pub, p.issuer_sig, TAG_CRED + p.cred_bytes):
         return Verdict("bad_issuer_sig", p, issuer)
-    live = p.kind == "live"
-    if live and not verify_sig(c.device_pub, p.device_sig, live_message(p.cred_bytes, p.step, p.code)):  # type: ignore[arg-type]
+    live = p.step is not None and p.code is not None and p.device_sig is not None
+    if live and not verify_sig(c.device_pub, p.device_sig, live_message(p.cred_bytes, p.step, p.code)):
         return Verdict("bad_device_sig", p, issuer)
     today = day(now)
     if today < c.issued_day:
         return Verdict("not_yet_valid", p, issuer)
     if today > c.expires_day:
         return Verdict("expired", p, issuer)
-    if live:
+    if live:  # a printed card has no device, step or code rows
         current = now // STEP_SECONDS
-        if p.step < current - 1:  # type: ignore[operator]
+        if p.step < current - 1:
             return Verdict("stale", p, issuer)
-        if p.step > current + 1:  # type: ignore[operator]
+        if p.step > current + 1:
             return Verdict("future", p, issuer)
-        if secret is not None and not check_code(secret, p.step, p.code):  # type: ignore[arg-type]
+        if secret is not None and not check_code(secret, p.step, p.code):
             return Verdict("bad_code", p, issuer)
     value = status.get(c.status_index)
     return Verdict(_BY_STATUS[value], p, issuer, value)

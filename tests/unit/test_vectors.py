@@ -1,35 +1,60 @@
-"""The shared DP1 vectors from an independent implementation: every case agrees."""
+"""The shared DP1 vectors from an independent implementation: every case agrees, through the CLI and the library."""
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 import crypto
-from tests.conftest import ROOT, VECTORS
 
+ROOT = Path(__file__).resolve().parents[2]
+VECTORS = Path(os.environ.get("DP1_VECTORS") or ROOT.parent / "shared" / "vectors" / "dp1.json")
 DATA = json.loads(VECTORS.read_text(encoding="utf-8"))
+CASES = DATA["cases"]
 
 
-def test_cli_prints_every_case_result_in_order() -> None:
-    r = subprocess.run([sys.executable, "-m", "crypto", "verify", "--vectors", str(VECTORS)],
-                       capture_output=True, text=True, cwd=ROOT, timeout=60)
+def _cli(path: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "crypto", "verify", "--vectors", str(path)],
+                          capture_output=True, text=True, cwd=ROOT, timeout=60)
+
+
+@pytest.fixture(scope="module")
+def cli_results() -> list[str]:
+    r = _cli(VECTORS)
     assert r.returncode == 0, r.stderr
+    assert r.stdout.count("\n") == 1, "one line"
     got = json.loads(r.stdout)
-    assert len(got) == len(DATA["cases"])
-    for case, result in zip(DATA["cases"], got):
-        assert result == case["expect"], f"{case['name']}: got {result}, want {case['expect']}"
+    assert isinstance(got, list) and len(got) == len(CASES)
+    return got
 
 
-def test_cli_says_clearly_when_the_file_is_wrong(tmp_path) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("i", range(len(CASES)), ids=[c["name"] for c in CASES])
+def test_cli_case(cli_results: list[str], i: int) -> None:
+    case = CASES[i]
+    assert cli_results[i] == case["expect"], f"case {i} {case['name']!r}: CLI says {cli_results[i]}, want {case['expect']}"
+
+
+def test_cli_prints_results_only(cli_results: list[str]) -> None:
+    assert set(cli_results) <= set(crypto.RESULTS)
+
+
+@pytest.mark.parametrize("content", ["{}", "not json", '{"root_pub": "x", "trust": {}, "status": {}, "cases": []}'])
+def test_cli_says_clearly_when_the_file_is_wrong(tmp_path: Path, content: str) -> None:
     bad = tmp_path / "bad.json"
-    bad.write_text("{}")
-    r = subprocess.run([sys.executable, "-m", "crypto", "verify", "--vectors", str(bad)],
-                       capture_output=True, text=True, cwd=ROOT, timeout=60)
+    bad.write_text(content)
+    r = _cli(bad)
     assert r.returncode == 2 and "cannot read vectors" in r.stderr and r.stdout == ""
+    assert "Traceback" not in r.stderr
+
+
+def test_cli_missing_file(tmp_path: Path) -> None:
+    r = _cli(tmp_path / "nowhere.json")
+    assert r.returncode == 2 and "cannot read vectors" in r.stderr
 
 
 @pytest.fixture(scope="module")
@@ -38,29 +63,28 @@ def lists() -> tuple[crypto.TrustList, crypto.StatusList]:
     return trust, crypto.open_status(DATA["status"], trust.status_pub)
 
 
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c["name"])
+def test_library_case(case: dict, lists: tuple[crypto.TrustList, crypto.StatusList]) -> None:  # type: ignore[type-arg]
+    trust, status = lists
+    v = crypto.verify(case["qr"], case["now"], trust, status, secret=case["secret"])
+    assert v.result == case["expect"], f"{case['name']!r}: got {v.result}, want {case['expect']}"
+
+
 @pytest.mark.parametrize("case", DATA["list_cases"], ids=lambda c: c["name"])
-def test_list_cases(case: dict, lists) -> None:  # type: ignore[no-untyped-def]
+def test_list_case(case: dict, lists: tuple[crypto.TrustList, crypto.StatusList]) -> None:  # type: ignore[type-arg]
     trust, _ = lists
-    root = crypto.b64u_decode(DATA["root_pub"])
     try:
         if case["kind"] == "trust":
-            crypto.open_trust(case["envelope"], root)
+            crypto.open_trust(case["envelope"], crypto.b64u_decode(DATA["root_pub"]))
         else:
             crypto.open_status(case["envelope"], trust.status_pub)
         got = "accept"
     except crypto.CryptoError:
         got = "reject"
-    assert got == case["expect"]
+    assert got == case["expect"], f"{case['name']!r}: got {got}, want {case['expect']}"
 
 
-def test_status_cases(lists) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("case", DATA["status_cases"], ids=lambda c: f"index {c['index']}")
+def test_status_case(case: dict, lists: tuple[crypto.TrustList, crypto.StatusList]) -> None:  # type: ignore[type-arg]
     _, status = lists
-    for case in DATA["status_cases"]:
-        assert status.get(case["index"]) == case["expect"], case
-
-
-def test_library_agrees_case_by_case(lists) -> None:  # type: ignore[no-untyped-def]
-    trust, status = lists
-    for case in DATA["cases"]:
-        v = crypto.verify(case["qr"], case["now"], trust, status, secret=case["secret"])
-        assert v.result == case["expect"], case["name"]
+    assert status.get(case["index"]) == case["expect"], f"index {case['index']}"
