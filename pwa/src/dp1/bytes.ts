@@ -1,9 +1,13 @@
 // Byte helpers: base64url, base45 (RFC 9285), concatenation, comparison.
 
+/** Input off the spec's shapes. */
 export class Malformed extends Error {}
+/** A list whose signature does not verify. */
+export class BadSignature extends Error {}
 
 export const utf8 = new TextEncoder();
-const utf8Strict = new TextDecoder("utf-8", { fatal: true });
+// ignoreBOM: a leading U+FEFF is part of the text (a kid "\uFEFFagency-A" is not "agency-A").
+const utf8Strict = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 export function decodeUtf8(b: Uint8Array): string {
   try {
@@ -98,11 +102,11 @@ export function b45Decode(text: string): Uint8Array {
   return Uint8Array.from(out);
 }
 
-export function u64be(x: number): Uint8Array {
+export function u64be(x: number | bigint): Uint8Array {
+  const v = BigInt(x); // throws on a fraction
+  if (v < 0n || v >= 2n ** 64n) throw new RangeError("u64 out of range");
   const out = new Uint8Array(8);
-  const view = new DataView(out.buffer);
-  view.setUint32(0, Math.floor(x / 2 ** 32));
-  view.setUint32(4, x >>> 0);
+  new DataView(out.buffer).setBigUint64(0, v);
   return out;
 }
 

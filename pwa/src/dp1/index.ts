@@ -1,10 +1,10 @@
 // DP1, the door-service pass format (shared/spec/DP1.md), for the browser, the service worker and Node.
 // No DOM: WebCrypto (Ed25519, SHA-256, HMAC-SHA1) and DecompressionStream only. verify() never throws.
 
-import { Malformed, b45Decode, b45Encode, b64uDecode, b64uEncode, concat, decodeUtf8, equal, u32be, u64be, utf8 } from "./bytes";
+import { BadSignature, Malformed, b45Decode, b45Encode, b64uDecode, b64uEncode, concat, decodeUtf8, equal, u32be, u64be, utf8 } from "./bytes";
 import { type Value, decodeOne, encode } from "./msgpack";
 
-export { Malformed, b45Decode, b45Encode, b64uDecode, b64uEncode };
+export { BadSignature, Malformed, b45Decode, b45Encode, b64uDecode, b64uEncode };
 
 export const RESULTS = [
   "malformed", "unknown_issuer", "bad_issuer_sig", "bad_device_sig", "not_yet_valid", "expired",
@@ -41,7 +41,8 @@ export interface Parsed {
   cred: Credential;
   credBytes: Uint8Array;
   issuerSig: Uint8Array;
-  step?: number;
+  /** A bigint only past 2^53 (kept exact for the device signature; such a step is always "future"). */
+  step?: number | bigint;
   code?: number;
   deviceSig?: Uint8Array;
 }
@@ -85,21 +86,28 @@ export const day = (t: number): number => Math.floor(t / 86400);
 
 // ---------- shapes ----------
 
-const isUint = (v: Value): v is number => typeof v === "number";
+/** A MessagePack integer >= 0 (any integer format, as msgspec reads it; never bool, float or negative). */
+const isUint = (v: Value): v is number | bigint => (typeof v === "number" || typeof v === "bigint") && v >= 0;
 const isBin = (v: Value, len?: number): v is Uint8Array => v instanceof Uint8Array && (len === undefined || v.length === len);
 const KID = /^[A-Za-z0-9_-]{1,16}$/;
+/** A uint field of the credential as a number. Past 2^53 it is rounded, which changes no verdict:
+ *  such a status_index reads as revoked, such an issued_day is never reached, such an expires_day never passed. */
+const num = (v: number | bigint): number => Number(v);
 
 export function decodeCred(bytes: Uint8Array): Credential {
   const a = decodeOne(bytes);
   if (!Array.isArray(a) || a.length !== 10) throw new Malformed("credential is not an array of 10");
   const [kid, serial, statusIndex, issuedDay, expiresDay, name, agencyId, photoDigest, devicePub, services] = a;
   if (typeof kid !== "string" || !KID.test(kid)) throw new Malformed("kid");
-  if (!isUint(serial) || serial >= 2 ** 53) throw new Malformed("serial");
+  if (typeof serial !== "number" || !isUint(serial) || serial >= 2 ** 53) throw new Malformed("serial");
   if (!isUint(statusIndex) || !isUint(issuedDay) || !isUint(expiresDay) || !isUint(agencyId) || !isUint(services))
     throw new Malformed("uint field");
   if (typeof name !== "string" || utf8.encode(name).length > 32) throw new Malformed("name");
   if (!isBin(photoDigest, 16) || !isBin(devicePub, 32)) throw new Malformed("digest or key length");
-  return { kid, serial, statusIndex, issuedDay, expiresDay, name, agencyId, photoDigest, devicePub, services };
+  return {
+    kid, serial, statusIndex: num(statusIndex), issuedDay: num(issuedDay), expiresDay: num(expiresDay), name,
+    agencyId: num(agencyId), photoDigest, devicePub, services: num(services),
+  };
 }
 
 export function encodeCred(c: Credential): Uint8Array {
@@ -123,7 +131,7 @@ export function parseQr(text: unknown): Parsed {
     const [credBytes, issuerSig, step, code, deviceSig] = outer;
     if (!isBin(credBytes) || !isBin(issuerSig, 64) || !isUint(step) || !isUint(code) || code > 999999 || !isBin(deviceSig, 64))
       throw new Malformed("live frame fields");
-    return { kind, cred: decodeCred(credBytes), credBytes, issuerSig, step, code, deviceSig };
+    return { kind, cred: decodeCred(credBytes), credBytes, issuerSig, step, code: Number(code), deviceSig };
   }
   if (outer.length !== 2) throw new Malformed("card is not an array of 2");
   const [credBytes, issuerSig] = outer;
@@ -176,30 +184,50 @@ export function base32Decode(s: string): Uint8Array {
   return Uint8Array.from(out);
 }
 
-/** RFC 6238 TOTP: HMAC-SHA1 over u64be(step), 6 digits, as an integer. */
+/** RFC 6238 TOTP: HMAC-SHA1 over u64be(step), 6 digits, as an integer; `secretB32` as the server hands it out. */
 export async function totp(secretB32: string, step: number): Promise<number> {
-  const key = await subtle().importKey("raw", buf(base32Decode(secretB32)), { name: "HMAC", hash: "SHA-1" }, false, ["sign"]);
+  return totpRaw(base32Decode(secretB32), step);
+}
+
+/** TOTP with the raw key bytes (RFC 6238's test key is ASCII "12345678901234567890"). */
+export async function totpRaw(secret: Uint8Array, step: number): Promise<number> {
+  const key = await subtle().importKey("raw", buf(secret), { name: "HMAC", hash: "SHA-1" }, false, ["sign"]);
   const mac = new Uint8Array(await subtle().sign("HMAC", key, buf(u64be(step))));
   const o = mac[19] & 15;
   const bin = ((mac[o] & 0x7f) << 24) | (mac[o + 1] << 16) | (mac[o + 2] << 8) | mac[o + 3];
   return bin % 1_000_000;
 }
 
-export async function liveMessage(credBytes: Uint8Array, step: number, code: number): Promise<Uint8Array> {
+/** What the device signs: "DP1/live\0" || SHA-256(cred) || u64be(step) || u32be(code). */
+export async function liveMessage(credBytes: Uint8Array, step: number | bigint, code: number): Promise<Uint8Array> {
   return concat(TAG_LIVE, await sha256(credBytes), u64be(step), u32be(code));
 }
 
 export type Signer = (msg: Uint8Array) => Promise<Uint8Array>;
 
-/** A live frame: the phone signs with its own (non-extractable) key through `sign`. */
+/** The QR text of a live frame for `step` and `code`; the device signs through `sign`
+ *  (on the phone: a non-extractable WebCrypto Ed25519 key). Throws on arguments off the spec's shapes. */
+export async function makeFrame(credBytes: Uint8Array, issuerSig: Uint8Array, step: number, code: number, sign: Signer): Promise<string> {
+  decodeCred(credBytes);
+  if (issuerSig.length !== 64) throw new Malformed("issuer signature must be 64 bytes");
+  if (!Number.isSafeInteger(step) || step < 0) throw new Malformed("step");
+  if (!Number.isInteger(code) || code < 0 || code > 999999) throw new Malformed("code");
+  const deviceSig = await sign(await liveMessage(credBytes, step, code));
+  if (!(deviceSig instanceof Uint8Array) || deviceSig.length !== 64) throw new Malformed("device signature must be 64 bytes");
+  return "DP1:" + b45Encode(encode([credBytes, issuerSig, step, code, deviceSig]));
+}
+
+/** The live frame the phone shows at `now`: step and TOTP code from the clock and the secret, then `makeFrame`. */
 export async function makeLiveQr(credBytes: Uint8Array, issuerSig: Uint8Array, secretB32: string, sign: Signer, now: number): Promise<{ qr: string; step: number; code: number }> {
   const step = Math.floor(now / STEP);
   const code = await totp(secretB32, step);
-  const deviceSig = await sign(await liveMessage(credBytes, step, code));
-  return { qr: "DP1:" + b45Encode(encode([credBytes, issuerSig, step, code, deviceSig])), step, code };
+  return { qr: await makeFrame(credBytes, issuerSig, step, code, sign), step, code };
 }
 
+/** A printed card: "DP1S:" || base45([cred, issuer_sig]). */
 export function makeCard(credBytes: Uint8Array, issuerSig: Uint8Array): string {
+  decodeCred(credBytes);
+  if (issuerSig.length !== 64) throw new Malformed("issuer signature must be 64 bytes");
   return "DP1S:" + b45Encode(encode([credBytes, issuerSig]));
 }
 
@@ -210,8 +238,13 @@ async function openEnvelope(env: unknown, pub: Uint8Array, tag: Uint8Array): Pro
   const { payload, sig } = env as Record<string, unknown>;
   if (typeof payload !== "string" || typeof sig !== "string") throw new Malformed("envelope fields");
   const p = b64uDecode(payload);
-  if (!(await verifySig(pub, b64uDecode(sig), concat(tag, p)))) throw new Malformed("list signature does not verify");
-  const obj = JSON.parse(decodeUtf8(p));
+  if (!(await verifySig(pub, b64uDecode(sig), concat(tag, p)))) throw new BadSignature("list signature does not verify");
+  let obj: unknown;
+  try {
+    obj = JSON.parse(decodeUtf8(p));
+  } catch {
+    throw new Malformed("payload is not JSON");
+  }
   if (!obj || typeof obj !== "object" || Array.isArray(obj)) throw new Malformed("payload");
   return obj as Record<string, unknown>;
 }
@@ -231,6 +264,7 @@ export async function openTrust(env: unknown, rootPub: Uint8Array): Promise<Trus
   const o = await openEnvelope(env, rootPub, TAG_TRUST);
   if (o.type !== "dp1-trust" || !Array.isArray(o.issuers)) throw new Malformed("not a trust list");
   const issuers = (o.issuers as unknown[]).map((i): Issuer => {
+    if (!i || typeof i !== "object" || Array.isArray(i)) throw new Malformed("issuer");
     const r = i as Record<string, unknown>;
     if (typeof r.kid !== "string" || !KID.test(r.kid) || typeof r.name !== "string") throw new Malformed("issuer");
     return { kid: r.kid, pub: key32(r.pub), agencyId: int(r.agency_id), name: r.name, notBefore: int(r.not_before, -Infinity), notAfter: int(r.not_after, -Infinity) };
@@ -238,9 +272,24 @@ export async function openTrust(env: unknown, rootPub: Uint8Array): Promise<Trus
   return { seq: int(o.seq), issuedAt: int(o.issued_at, -Infinity), statusPub: key32(o.status_pub), issuers };
 }
 
-async function inflate(data: Uint8Array): Promise<Uint8Array> {
+async function inflateOnce(data: Uint8Array): Promise<Uint8Array> {
   const stream = new Blob([buf(data)]).stream().pipeThrough(new DecompressionStream("deflate"));
   return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
+/** zlib (RFC 1950) inflate of exactly one stream with nothing after it. Chromium's DecompressionStream
+ *  rejects bytes after the stream but Node 20's ignores them, so: the stream must also fail without its
+ *  last byte, which holds only when that byte (the Adler-32's last) belongs to the stream. */
+async function inflate(data: Uint8Array): Promise<Uint8Array> {
+  const out = await inflateOnce(data);
+  let trailing = true;
+  try {
+    await inflateOnce(data.subarray(0, data.length - 1));
+  } catch {
+    trailing = false;
+  }
+  if (trailing) throw new Malformed("bytes after the zlib stream");
+  return out;
 }
 
 export async function openStatus(env: unknown, statusPub: Uint8Array): Promise<StatusList> {
@@ -278,6 +327,7 @@ const BY_STATUS: Result[] = ["valid", "caution", "red", "revoked"];
 
 /** The spec's checks in the spec's order, at Unix time `now`; online when `secret` is given. Never throws. */
 export async function verify(qr: unknown, now: number, trust: TrustList, status: StatusList, secret?: string | null): Promise<Verdict> {
+  if (typeof now !== "number" || !Number.isFinite(now)) return { result: "malformed" };
   try {
     return await verifyInner(qr, now, trust, status, secret ?? null);
   } catch {
@@ -304,9 +354,10 @@ async function verifyInner(qr: unknown, now: number, trust: TrustList, status: S
   if (today > c.expiresDay) return { result: "expired", parsed: p, issuer };
   if (live) {
     const current = Math.floor(now / STEP);
-    if (p.step! < current - 1) return { result: "stale", parsed: p, issuer };
-    if (p.step! > current + 1) return { result: "future", parsed: p, issuer };
-    if (secret !== null && (await totp(secret, p.step!)) !== p.code) return { result: "bad_code", parsed: p, issuer };
+    const step = p.step!; // number < bigint comparisons are exact
+    if (step < current - 1) return { result: "stale", parsed: p, issuer };
+    if (step > current + 1) return { result: "future", parsed: p, issuer };
+    if (secret !== null && (await totp(secret, Number(step))) !== p.code) return { result: "bad_code", parsed: p, issuer };
   }
   const value = statusAt(status, c.statusIndex);
   return { result: BY_STATUS[value], parsed: p, issuer, status: value };

@@ -1,10 +1,13 @@
-// The MessagePack subset DP1 uses, decoded strictly: uint, str, bin and arrays only.
-// Every other type (nil, bool, negative int, float, map, ext) is not of DP1's shapes: Malformed.
-// Hand-written rather than a general library so that bin/str, uint/float and bool/uint stay distinct.
+// The MessagePack subset DP1 uses, decoded strictly: integers, str, bin and arrays only.
+// nil, bool, float, map and ext never fit a DP1 shape, so they are Malformed at once.
+// Hand-written rather than @msgpack/msgpack: that library decodes float 5.0 to the same `5` as
+// uint 5 and decodes invalid UTF-8 without complaint, and DP1 needs both rejected.
+// Integers keep their value whatever the format (int 8 holding 5 is 5, as msgspec reads it);
+// whether a negative value fits is the caller's check. Values past 2^53 come back as exact bigints.
 
 import { Malformed, concat, decodeUtf8, utf8 } from "./bytes";
 
-export type Value = number | string | Uint8Array | Value[];
+export type Value = number | bigint | string | Uint8Array | Value[];
 
 export class Reader {
   private view: DataView;
@@ -18,14 +21,27 @@ export class Reader {
   private need(n: number): void {
     if (this.pos + n > this.buf.length) throw new Malformed("truncated MessagePack");
   }
-  private u(n: 1 | 2 | 4 | 8): number {
+  private u(n: 1 | 2 | 4): number {
     this.need(n);
     const p = this.pos;
     this.pos += n;
     if (n === 1) return this.view.getUint8(p);
     if (n === 2) return this.view.getUint16(p);
-    if (n === 4) return this.view.getUint32(p);
-    return this.view.getUint32(p) * 2 ** 32 + this.view.getUint32(p + 4);
+    return this.view.getUint32(p);
+  }
+  private i(n: 1 | 2 | 4): number {
+    this.need(n);
+    const p = this.pos;
+    this.pos += n;
+    if (n === 1) return this.view.getInt8(p);
+    if (n === 2) return this.view.getInt16(p);
+    return this.view.getInt32(p);
+  }
+  private big(signed: boolean): number | bigint {
+    this.need(8);
+    const v = signed ? this.view.getBigInt64(this.pos) : this.view.getBigUint64(this.pos);
+    this.pos += 8;
+    return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
   }
   private bytes(n: number): Uint8Array {
     this.need(n);
@@ -37,13 +53,18 @@ export class Reader {
     if (depth > 4) throw new Malformed("nesting too deep");
     const t = this.u(1);
     if (t <= 0x7f) return t;
+    if (t >= 0xe0) return t - 0x100;
     if (t >= 0x90 && t <= 0x9f) return this.array(t & 0x0f, depth);
     if (t >= 0xa0 && t <= 0xbf) return decodeUtf8(this.bytes(t & 0x1f));
     switch (t) {
       case 0xcc: return this.u(1);
       case 0xcd: return this.u(2);
       case 0xce: return this.u(4);
-      case 0xcf: return this.u(8); // values past 2^53 lose precision; every DP1 check on them still fails or rejects
+      case 0xcf: return this.big(false);
+      case 0xd0: return this.i(1);
+      case 0xd1: return this.i(2);
+      case 0xd2: return this.i(4);
+      case 0xd3: return this.big(true);
       case 0xd9: return decodeUtf8(this.bytes(this.u(1)));
       case 0xda: return decodeUtf8(this.bytes(this.u(2)));
       case 0xdb: return decodeUtf8(this.bytes(this.u(4)));
@@ -79,6 +100,13 @@ function head(small: number, fix: number, codes: [number, number, number], n: nu
 }
 
 export function encode(v: Value): Uint8Array {
+  if (typeof v === "bigint") {
+    if (v < 0n || v >= 2n ** 64n) throw new Error("only unsigned 64-bit integers");
+    const out = new Uint8Array(9);
+    out[0] = 0xcf;
+    new DataView(out.buffer).setBigUint64(1, v);
+    return out;
+  }
   if (typeof v === "number") {
     if (!Number.isSafeInteger(v) || v < 0) throw new Error("only unsigned safe integers");
     if (v < 128) return Uint8Array.of(v);
