@@ -12,7 +12,7 @@ import * as dp1 from "../dp1";
 import { CheckinPanel } from "./Checkin";
 
 const COLOURS = ["green", "yellow", "red", "grey"] as const;
-const STATUS_KEYS = ["result.valid", "result.caution", "result.red", "result.revoked"] as const;
+const STATUS_KEYS = ["pass.code_green", "pass.code_yellow", "pass.code_red", "pass.code_revoked"] as const;
 
 export function Pass() {
   const s = useAppState();
