@@ -16,13 +16,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.db.models import Device, SyncRecord
-from sync.wire import AnyRecord, Receipt
+from crypto import CryptoError, parse_qr
+from sync.wire import AnyRecord, Checkin, Checkout, Receipt
 
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-
-
-class _Stored(Exception):
-    """The id turned out to be stored already."""
 
 
 class Rejected(Exception):
@@ -96,63 +93,105 @@ async def _existing(session: AsyncSession, rid: str, digest: str, index: int) ->
     )
 
 
+def _serial_hint(rec: Any) -> int | None:
+    """The pass a record is about, read from the record itself (pull finds reviews by it)."""
+    if isinstance(rec, (Checkin, Checkout)):
+        return rec.serial
+    frame = getattr(rec, "frame", None)
+    if frame:
+        try:
+            return parse_qr(frame).cred.serial
+        except CryptoError:
+            return None
+    return None
+
+
+Outcome = tuple[str, str, str, str | None]
+COLLISION = ("rejected", "与已保存的数据冲突（可能已由其他设备记录）",
+             "Collides with data already stored (perhaps recorded by another device)", None)
+
+
+async def _apply(appliers: dict[str, Applier], session: AsyncSession, rec: Any, device_id: str, now: int) -> Outcome:
+    try:
+        await appliers[type(rec).__struct_config__.tag](session, rec, device_id, now)
+    except Rejected as r:
+        return "rejected", r.reason[:300], r.reason_en[:300], None
+    except DuplicateOf as d:
+        return "applied", "", "", d.record_id
+    return "applied", "", "", None
+
+
 async def push(
     session: AsyncSession, device_id: str, raws: list[Any], appliers: dict[str, Applier], *, now: int
 ) -> tuple[list[Receipt], int]:
-    """Apply a batch in the caller's transaction. Returns the receipts and the device's new sequence number."""
+    """Apply a batch in the caller's transaction. Returns the receipts and the device's new sequence number.
+
+    1. Claim the batch's new ids with one INSERT … ON CONFLICT DO NOTHING: the database decides who
+       stores a record (a second process with the same batch waits for our commit, then claims none).
+    2. Apply the claimed records in one savepoint; appliers refuse before they write. If a write
+       collides anyway (another process, another id, the same fact), redo them one savepoint each.
+    3. Note the refusals; answer a receipt per record, in order.
+    """
     insert = _insert(session)
     await session.execute(
         insert(Device).values(id=device_id, seq=0, first_seen=now, last_seen=now).on_conflict_do_nothing(index_elements=["id"])
     )
     device = (await session.execute(select(Device).where(Device.id == device_id).with_for_update())).scalar_one()
-    receipts: list[Receipt] = []
-    top = device.seq
-    ids = [r["id"] for r in raws if isinstance(r, dict) and isinstance(r.get("id"), str)]
-    known = set((await session.execute(select(SyncRecord.id).where(SyncRecord.id.in_(ids)))).scalars()) if ids else set()
+    receipts: dict[int, Receipt] = {}
+    items: list[tuple[int, Any, str]] = []  # (index, record, content hash) of well-formed records
     for index, raw in enumerate(raws):
         rid = raw.get("id") if isinstance(raw, dict) and isinstance(raw.get("id"), str) else None
         try:
             rec = msgspec.convert(raw, AnyRecord)
         except msgspec.ValidationError as e:
             reason, reason_en = _reason_of(e)
-            receipts.append(await _keep_rejected(session, insert, device_id, raw, rid, index, reason, reason_en, now))
+            receipts[index] = await _keep_rejected(session, insert, device_id, raw, rid, index, reason, reason_en, now)
             continue
-        digest = hashlib.sha256(canonical(raw)).hexdigest()
-        if rec.id in known:
-            receipts.append(await _existing(session, rec.id, digest, index))
-            continue
-        kind = type(rec).__struct_config__.tag
-        status, reason, reason_en, serial, dup = "applied", "", "", None, None
-        try:
-            async with session.begin_nested():
-                try:
-                    serial = await appliers[kind](session, rec, device_id, now)
-                except Rejected as r:
-                    status, reason, reason_en = "rejected", r.reason[:300], r.reason_en[:300]
-                except DuplicateOf as d:
-                    dup = d.record_id
-                cursor = (
-                    await session.execute(
-                        insert(SyncRecord)
-                        .values(id=rec.id, device_id=device_id, device_seq=rec.seq, kind=kind, body=canonical(raw).decode(),
-                                body_hash=digest, status=status, reason=reason, reason_en=reason_en, serial=serial,
-                                received_at=now)
-                        .on_conflict_do_nothing(index_elements=["id"])
-                        .returning(SyncRecord.cursor)
-                    )
-                ).scalar_one_or_none()
-                if cursor is None:
-                    raise _Stored()
-        except (_Stored, IntegrityError):
-            # Another process stored this id first (its transaction committed while ours waited on the
-            # unique key), or the domain write collided with its copy: answer with what is stored.
-            if (await session.execute(select(SyncRecord.id).where(SyncRecord.id == rec.id))).first() is not None:
-                receipts.append(await _existing(session, rec.id, digest, index))
-                continue
-            raise
-        known.add(rec.id)
-        top = max(top, rec.seq)
-        receipts.append(Receipt(index=index, id=rec.id, status=status, reason=reason, reason_en=reason_en,
-                                duplicate_of=dup, cursor=cursor, server_time=now))
+        items.append((index, rec, hashlib.sha256(canonical(raw)).hexdigest()))
+
+    firsts: dict[str, tuple[int, Any, str]] = {}
+    for item in items:
+        firsts.setdefault(item[1].id, item)
+    owned: dict[str, int] = {}
+    if firsts:
+        rows = [
+            dict(id=rec.id, device_id=device_id, device_seq=rec.seq, kind=type(rec).__struct_config__.tag,
+                 body=canonical(raws[index]).decode(), body_hash=digest, status="applied", reason="", reason_en="",
+                 serial=_serial_hint(rec), received_at=now)
+            for index, rec, digest in firsts.values()
+        ]
+        claimed = await session.execute(
+            insert(SyncRecord).values(rows).on_conflict_do_nothing(index_elements=["id"]).returning(SyncRecord.id, SyncRecord.cursor)
+        )
+        owned = {rid: cursor for rid, cursor in claimed.all()}
+    mine = [(index, rec) for index, rec, _ in sorted(firsts.values()) if rec.id in owned]
+
+    outcomes: dict[str, Outcome] = {}
+    try:
+        async with session.begin_nested():
+            for _, rec in mine:
+                outcomes[rec.id] = await _apply(appliers, session, rec, device_id, now)
+    except IntegrityError:
+        outcomes = {}
+        for _, rec in mine:
+            try:
+                async with session.begin_nested():
+                    outcomes[rec.id] = await _apply(appliers, session, rec, device_id, now)
+            except IntegrityError:
+                outcomes[rec.id] = COLLISION
+    for rid, (status, reason, reason_en, _) in outcomes.items():
+        if status != "applied":
+            await session.execute(
+                update(SyncRecord).where(SyncRecord.id == rid).values(status=status, reason=reason, reason_en=reason_en)
+            )
+
+    top = max([device.seq, *(rec.seq for _, rec in mine)])
+    for index, rec, digest in items:
+        if rec.id in outcomes and firsts[rec.id][0] == index:
+            status, reason, reason_en, dup = outcomes[rec.id]
+            receipts[index] = Receipt(index=index, id=rec.id, status=status, reason=reason, reason_en=reason_en,  # type: ignore[arg-type]
+                                      duplicate_of=dup, cursor=owned[rec.id], server_time=now)
+        else:  # stored before, by another process just now, or repeated within this batch
+            receipts[index] = await _existing(session, rec.id, digest, index)
     await session.execute(update(Device).where(Device.id == device_id).values(seq=top, last_seen=now))
-    return receipts, top
+    return [receipts[i] for i in range(len(raws))], top

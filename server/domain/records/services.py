@@ -116,6 +116,8 @@ def make_appliers(lists: tuple[crypto.TrustList, crypto.StatusList]) -> dict[str
             day = date.fromisoformat(r.day)
         except ValueError as e:
             raise Rejected("日期不对", "Invalid date") from e
+        if await session.get(TrainingSession, r.session_id) is not None:
+            raise Rejected("这个培训场次已经建立过了", "This training session already exists")
         session.add(TrainingSession(id=r.session_id, outlet_id=r.outlet_id, course=r.course, day=day, device_id=device_id))
         await session.flush()
         return None
