@@ -20,7 +20,7 @@ install: $(STAMP)
 pwa-deps:
 	@if [ -f pwa/package.json ]; then \
 	  if [ ! -f $(PWA_STAMP) ] || [ pwa/package-lock.json -nt $(PWA_STAMP) ]; then \
-	    (cd pwa && npm install --no-audit --no-fund) && touch $(PWA_STAMP); fi; \
+	    (cd pwa && npm ci --no-audit --no-fund) && touch $(PWA_STAMP); fi; \
 	fi
 
 # The build pins this server's root key (DOORPASS_ROOT_PUB), so it needs `init` first.
