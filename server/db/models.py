@@ -249,7 +249,7 @@ class Visit(Base):
 
 
 class Review(Base):
-    """A household's review of a verified visit: one per verification (the scanned frame)."""
+    """A household's review of a verified visit: one per shown code (`frame_digest` is `visit_key`: issuer, pass, step)."""
 
     __tablename__ = "reviews"
     id: Mapped[str] = mapped_column(String(36), primary_key=True)

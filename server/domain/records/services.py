@@ -32,8 +32,8 @@ def _insert(session: AsyncSession):  # type: ignore[no-untyped-def]
     return pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
 
 
-async def proof(lists: tuple[crypto.TrustList, crypto.StatusList], frame: str) -> crypto.Credential:
-    """The credential of a frame whose issuer and device signatures hold at the frame's own time."""
+async def proof(lists: tuple[crypto.TrustList, crypto.StatusList], frame: str) -> crypto.Parsed:
+    """The parsed live frame, once its issuer and device signatures hold at the frame's own time."""
     trust, status = lists
     try:
         parsed = crypto.parse_qr(frame)
@@ -44,11 +44,16 @@ async def proof(lists: tuple[crypto.TrustList, crypto.StatusList], frame: str) -
     verdict = crypto.verify(frame, parsed.step * 30 + 29, trust, status)  # type: ignore[operator]  # the end of its step
     if verdict.result not in PROOF_OK:
         raise Rejected(f"扫描的二维码未通过核验（{verdict.result}）", f"The scanned code did not verify ({verdict.result})")
-    return parsed.cred
+    return parsed
 
 
-def frame_digest(frame: str) -> str:
-    return hashlib.sha256(frame.encode()).hexdigest()
+def visit_key(parsed: crypto.Parsed) -> str:
+    """One key per shown code: issuer, pass and time step, not the QR text.
+
+    Two texts of one frame (MessagePack allows wider integer encodings) are one verification, so they
+    get one review, not two.
+    """
+    return hashlib.sha256(f"dp1-visit:{parsed.cred.kid}:{parsed.cred.serial}:{parsed.step}".encode()).hexdigest()
 
 
 def make_appliers(lists: tuple[crypto.TrustList, crypto.StatusList]) -> dict[str, Applier]:
@@ -86,8 +91,8 @@ def make_appliers(lists: tuple[crypto.TrustList, crypto.StatusList]) -> dict[str
         return r.serial
 
     async def review(session: AsyncSession, r: w.Review, device_id: str, now: int) -> int:
-        cred = await proof(lists, r.frame)
-        digest = frame_digest(r.frame)
+        parsed = await proof(lists, r.frame)
+        cred, digest = parsed.cred, visit_key(parsed)
         if (await session.execute(select(Review.id).where(Review.frame_digest == digest))).first() is not None:
             raise Rejected("这次上门已经评价过了", "This visit has already been reviewed")
         session.add(Review(id=r.id, serial=cred.serial, frame_digest=digest, visit_id=r.visit_id, stars=r.stars,
@@ -96,7 +101,8 @@ def make_appliers(lists: tuple[crypto.TrustList, crypto.StatusList]) -> dict[str
         return cred.serial
 
     async def complaint(session: AsyncSession, r: w.Complaint, device_id: str, now: int) -> int:
-        cred = await proof(lists, r.frame)
+        parsed = await proof(lists, r.frame)
+        cred = parsed.cred
         photo = None
         if r.photo:
             try:
@@ -105,7 +111,7 @@ def make_appliers(lists: tuple[crypto.TrustList, crypto.StatusList]) -> dict[str
                 raise Rejected("投诉照片无法读取", "The complaint photo cannot be read") from e
             if len(photo) > 512 * 1024:
                 raise Rejected("投诉照片超过 512 KB", "The complaint photo is over 512 KB")
-        session.add(Complaint(id=r.id, serial=cred.serial, agency_id=cred.agency_id, frame_digest=frame_digest(r.frame),
+        session.add(Complaint(id=r.id, serial=cred.serial, agency_id=cred.agency_id, frame_digest=visit_key(parsed),
                               category=r.category, text=r.text, photo=photo, at=r.at))
         return cred.serial
 
@@ -127,7 +133,7 @@ def make_appliers(lists: tuple[crypto.TrustList, crypto.StatusList]) -> dict[str
             raise Rejected("签到需要扫描证件或输入学员编号（二选一）", "Attendance needs a scanned pass or a trainee number (one of them)")
         serial, name = None, ""
         if r.frame is not None:
-            cred = await proof(lists, r.frame)
+            cred = (await proof(lists, r.frame)).cred
             serial, name, trainee = cred.serial, cred.name, f"pass:{cred.serial}"
         else:
             trainee = f"no:{r.trainee_number}"

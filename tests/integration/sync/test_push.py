@@ -5,6 +5,10 @@ from __future__ import annotations
 import csv
 import io
 
+import msgspec
+
+import crypto
+
 from tests.integration.conftest import ADMIN, Admin
 from tests.records import Device, uuid7
 
@@ -57,17 +61,30 @@ async def test_bad_records_are_rejected_and_the_rest_lands(client, admin: Admin)
     assert "无法识别" in receipts[7]["reason"]
 
 
+def widened(frame: str) -> str:
+    """The same live frame with its step re-encoded as a uint64: another QR text, the same signed content."""
+    p = crypto.parse_qr(frame)
+    enc = msgspec.msgpack.encode
+    raw = b"\x95" + enc(p.cred_bytes) + enc(p.issuer_sig) + b"\xcf" + p.step.to_bytes(8, "big") + enc(p.code) + enc(p.device_sig)
+    text = "DP1:" + crypto.b45encode(raw)
+    assert text != frame and crypto.parse_qr(text).step == p.step
+    return text
+
+
 async def test_one_review_per_verified_visit(client, admin: Admin, clock) -> None:  # type: ignore[no-untyped-def]
     phone = await admin.enrolled_phone()
     household = Device()
     frame = phone.live(clock.now())
     r1 = household.record("review", frame=frame, stars=5, tags=["punctual", "clean"], comment="很好")
     r2 = household.record("review", frame=frame, stars=1)
+    # The same shown code written another way (its step as a 64-bit MessagePack integer) is the same visit.
+    r3 = household.record("review", frame=widened(frame), stars=1)
     card = household.record("review", frame=phone.card(), stars=5)
     no_frame = household.record("review", stars=5)
-    receipts = await push(client, household, [r1, r2, card, no_frame])
-    assert [r["status"] for r in receipts] == ["applied", "rejected", "rejected", "rejected"], receipts
-    assert "已经评价过" in receipts[1]["reason"] and "纸质证卡" in receipts[2]["reason"]
+    receipts = await push(client, household, [r1, r2, r3, card, no_frame])
+    assert [r["status"] for r in receipts] == ["applied", "rejected", "rejected", "rejected", "rejected"], receipts
+    assert "已经评价过" in receipts[1]["reason"] and "已经评价过" in receipts[2]["reason"]
+    assert "纸质证卡" in receipts[3]["reason"]
     listed = (await client.get(f"/api/admin/passes/{phone.serial}/reviews", headers=ADMIN)).json()
     assert [(v["stars"], v["comment"]) for v in listed] == [(5, "很好")]
     worker = Device()
