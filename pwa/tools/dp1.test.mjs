@@ -140,7 +140,8 @@ test("base64url without padding, both ways", () => {
     assert.equal(s, Buffer.from(b).toString("base64url"));
     assert.deepEqual(dp1.b64uDecode(s), b);
   }
-  for (const bad of ["A", "AB+C", "AB/C", "AB C", "ABCDE"]) assert.throws(() => dp1.b64uDecode(bad), dp1.Malformed, bad);
+  for (const bad of ["A", "AB+C", "AB/C", "AB C", "ABCDE", "AA==", "AB", "AAB", "QUJD="]) assert.throws(() => dp1.b64uDecode(bad), dp1.Malformed, bad);
+  assert.deepEqual(dp1.b64uDecode("AA"), new Uint8Array([0]));
 });
 
 test("TOTP: RFC 6238 SHA-1 values, 6 digits", async () => {

@@ -47,10 +47,13 @@ export function b64uEncode(b: Uint8Array): string {
   return s;
 }
 
+/** base64url without padding, strictly as Python's `b64u_decode`: no `=`, no other characters, and a
+ * canonical last character, so each byte string has exactly one accepted text (the one b64uEncode makes). */
 export function b64uDecode(text: string): Uint8Array {
-  if (typeof text !== "string") throw new Malformed("base64url must be text");
-  const s = text.replace(/=+$/, "");
-  if (!/^[A-Za-z0-9_-]*$/.test(s) || s.length % 4 === 1) throw new Malformed("not base64url");
+  if (typeof text !== "string" || !/^[A-Za-z0-9_-]*$/.test(text) || text.length % 4 === 1) {
+    throw new Malformed("not unpadded base64url");
+  }
+  const s = text;
   const out = new Uint8Array(Math.floor((s.length * 3) / 4));
   let o = 0;
   for (let i = 0; i < s.length; i += 4) {
@@ -63,6 +66,7 @@ export function b64uDecode(text: string): Uint8Array {
     if (i + 2 < s.length) out[o++] = (n >> 8) & 255;
     if (i + 3 < s.length) out[o++] = n & 255;
   }
+  if (b64uEncode(out) !== text) throw new Malformed("non-canonical base64url (stray bits in the last character)");
   return out;
 }
 
