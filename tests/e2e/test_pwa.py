@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 import time
 
 import pytest
@@ -181,3 +182,43 @@ def test_english_switch(server, launch) -> None:  # type: ignore[no-untyped-def]
     page.reload()
     page.wait_for_selector("text=I am a household")
     assert page.evaluate("document.documentElement.lang") == "en"
+
+
+# A new release of the service worker: the same script plus one listener that names itself.
+RELEASE_2 = b"""
+self.addEventListener("message", (e) => { if (e.data === "release?") e.source.postMessage("release-2"); });
+"""
+# Which worker controls the page: "release-2", or "old" when no answer comes.
+ASK_RELEASE = """new Promise(res => {
+  navigator.serviceWorker.addEventListener("message", e => res(e.data));
+  navigator.serviceWorker.controller.postMessage("release?");
+  setTimeout(() => res("old"), 1500);
+})"""
+
+
+def test_a_new_version_waits_for_the_person_then_takes_over(server, launch) -> None:  # type: ignore[no-untyped-def]
+    """Prompt to update: a new service worker is found, waits, the bar offers 更新, and only a tap swaps it in."""
+    page = launch().new_page()
+    page.goto(server.base + "/verify")
+    controlled(page)
+    old = page.evaluate("navigator.serviceWorker.ready.then(r => r.active.scriptURL)")
+    sw = Path(server.tmp / "dist" / "sw.js")
+    original = sw.read_bytes()
+    try:
+        sw.write_bytes(original + RELEASE_2)
+        page.evaluate("navigator.serviceWorker.ready.then(r => r.update())")
+        page.wait_for_selector(".update >> text=有新版本可用", timeout=20000)
+        # Still the old worker in charge: nothing changes until the person chooses.
+        assert page.evaluate("navigator.serviceWorker.ready.then(r => !!r.waiting)")
+        assert page.evaluate(ASK_RELEASE) == "old"
+        page.evaluate("window.__before_update = true")
+        page.click(".update >> text=更新")
+        page.wait_for_function("!window.__before_update && !!navigator.serviceWorker.controller", timeout=20000)
+        page.wait_for_selector("text=核验上门人员")
+        assert page.locator(".update").count() == 0
+        state = page.evaluate(
+            "navigator.serviceWorker.getRegistration().then(r => [!!r.waiting, r.active.state, r.active.scriptURL])")
+        assert state == [False, "activated", old]
+        assert page.evaluate(ASK_RELEASE) == "release-2"
+    finally:
+        sw.write_bytes(original)
