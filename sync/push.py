@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import msgspec
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -18,6 +18,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.db.models import Device, SyncRecord
 from crypto import CryptoError, parse_qr
 from sync.wire import AnyRecord, Checkin, Checkout, Receipt
+
+# On PostgreSQL every push holds this transaction-level advisory lock from before its first cursor
+# until it commits, so cursors become visible in cursor order: a pull that has seen cursor N can never
+# later find a record with a cursor below N (a transaction that took a lower cursor commits first).
+# SQLite gets the same from BEGIN IMMEDIATE.
+CURSOR_LOCK = 0x44503153  # "DP1S"
 
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
@@ -131,8 +137,13 @@ async def push(
     2. Apply the claimed records in one savepoint; appliers refuse before they write. If a write
        collides anyway (another process, another id, the same fact), redo them one savepoint each.
     3. Note the refusals; answer a receipt per record, in order.
+
+    On PostgreSQL pushes hold `CURSOR_LOCK` until commit, so cursors are committed in order and a pull never
+    skips past a record that commits late.
     """
     insert = _insert(session)
+    if session.bind.dialect.name == "postgresql":
+        await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": CURSOR_LOCK})
     await session.execute(
         insert(Device).values(id=device_id, seq=0, first_seen=now, last_seen=now).on_conflict_do_nothing(index_elements=["id"])
     )
