@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import sys
+from pathlib import Path
 
 from server.clock import Clock
 from server.db.engine import Database
@@ -38,9 +39,24 @@ async def _seed(base_url: str) -> dict:
     db = Database(settings.database_url)
     try:
         async with db.transaction() as session:
-            return await seed_demo(session, master, settings, now=Clock().now(), base_url=base_url)
+            seeded = await seed_demo(session, master, settings, now=Clock().now(), base_url=base_url)
     finally:
         await db.dispose()
+    return _write_activation_qrs(seeded, settings.var_dir / "demo")
+
+
+def _write_activation_qrs(seeded: dict, folder: Path) -> dict:
+    """Each fresh code's activation QR as an SVG under var/demo/ (open it on screen, scan it with the worker app)."""
+    from server.domain.passes.services import activation_svg
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("activation-*.svg"):  # earlier runs' codes no longer work
+        old.unlink()
+    for c in seeded["activation_codes"]:
+        path = folder / f"activation-{c['serial']}-{c['expected_status']}.svg"
+        path.write_text(activation_svg(c["url"]), encoding="utf-8")
+        c["qr_file"] = str(path)
+    return seeded
 
 
 async def _root_pub() -> str:

@@ -6,6 +6,7 @@ getUserMedia from it (looping), so the app's real scanning path runs.
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import segno
@@ -30,13 +31,28 @@ def qr_luma(text: str, size: int = 440) -> bytes:
     return bytes(plane)
 
 
-def write_y4m(path: Path, texts: list[str], frames_each: int = 10) -> Path:
-    """A Y4M video showing each text's QR for `frames_each` frames (10 fps)."""
+def image_luma(image: bytes) -> bytes:
+    """A W×H grey plane with a picture (PNG, JPEG …) fitted into it on white, as a camera held up to a screen."""
+    from PIL import Image
+
+    img = Image.open(io.BytesIO(image)).convert("L")
+    img.thumbnail((W - 40, H - 40))
+    canvas = Image.new("L", (W, H), 255)
+    canvas.paste(img, ((W - img.width) // 2, (H - img.height) // 2))
+    return canvas.tobytes()
+
+
+def write_planes(path: Path, planes: list[bytes], frames_each: int = 10) -> Path:
+    """A Y4M video showing each grey plane for `frames_each` frames (10 fps)."""
     chroma = b"\x80" * ((W // 2) * (H // 2) * 2)
     with open(path, "wb") as f:
         f.write(f"YUV4MPEG2 W{W} H{H} F10:1 Ip A1:1 C420jpeg\n".encode())
-        for text in texts:
-            luma = qr_luma(text)
+        for luma in planes:
             for _ in range(frames_each):
                 f.write(b"FRAME\n" + luma + chroma)
     return path
+
+
+def write_y4m(path: Path, texts: list[str], frames_each: int = 10) -> Path:
+    """A Y4M video showing each text's QR for `frames_each` frames (10 fps)."""
+    return write_planes(path, [qr_luma(t) for t in texts], frames_each)

@@ -10,7 +10,7 @@ import pytest
 import zxingcpp
 from PIL import Image
 
-from tests.e2e.camera import write_y4m
+from tests.e2e.camera import image_luma, write_planes, write_y4m
 from tests.e2e.conftest import controlled, lists_loaded
 
 VIEWS = {"/": "我是家庭用户", "/verify": "核验上门人员", "/pass": "上门服务证", "/enroll": "激活上门服务证"}
@@ -68,6 +68,23 @@ def test_worker_enrolls_and_the_screenshotted_qr_verifies(server, launch) -> Non
     page.wait_for_function("document.querySelector('[data-testid=net]').textContent.endsWith('离线')", timeout=10000)
     qr2 = _decode_png(page.locator("[data-testid=pass-qr]").screenshot())
     assert server.call("/api/verify", {"qr": qr2})[1]["result"] == "valid"
+
+
+def test_worker_enrolls_by_scanning_the_agency_activation_qr(server, launch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    code = server.code("valid")  # seed-demo also drew each fresh code's activation QR (segno SVG) under var/demo/
+    # The agency shows the QR on its screen: Chromium draws the SVG; an independent decoder reads the link.
+    screen = launch().new_page()
+    screen.set_content(Path(code["qr_file"]).read_text(encoding="utf-8"))
+    png = screen.locator("svg").screenshot()
+    assert _decode_png(png) == code["url"]
+    # The worker's phone films that screen and enrolls from what its camera sees.
+    page = launch(write_planes(tmp_path / "activation.y4m", [image_luma(png)], frames_each=20)).new_page()
+    page.goto(server.base + "/enroll")
+    page.click("[data-testid=enroll-scan]")
+    page.wait_for_selector("[data-testid=pass-qr][data-step]", timeout=20000)
+    assert page.locator("[data-testid=pass-name]").inner_text() == code["name"]
+    qr = _decode_png(page.locator("[data-testid=pass-qr]").screenshot())
+    assert server.call("/api/verify", {"qr": qr})[1]["result"] == "valid"
 
 
 def _household_scan(server, launch, tmp_path, qr: str) -> tuple[str, str, object]:  # type: ignore[no-untyped-def]

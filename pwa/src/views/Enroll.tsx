@@ -64,7 +64,7 @@ export function Enroll() {
           {busy ? t("enroll.working") : t("enroll.submit")}
         </button>
       </form>
-      <button onClick={() => setScanning(true)} disabled={busy}>{t("enroll.scan")}</button>
+      <button onClick={() => setScanning(true)} disabled={busy} data-testid="enroll-scan">{t("enroll.scan")}</button>
       {error && <p class="error" role="alert" data-testid="enroll-error">{error}</p>}
       {!s.online && <p class="note">{t("enroll.offline")}</p>}
     </main>

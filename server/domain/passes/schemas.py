@@ -23,7 +23,9 @@ class Activation(Struct):
     code: str
     expires_at: int
     url: str
-    """Opens the worker app's enrollment with the code filled in; put it in a QR."""
+    """Opens the worker app's enrollment with the code filled in."""
+    qr_svg: str
+    """`url` as a QR code (SVG, ECC level M), for the agency to show or print; the worker app scans it."""
 
 
 class EnrollRequest(Struct):

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import secrets
 
+import segno
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -80,7 +82,16 @@ async def new_activation(session: AsyncSession, p: Pass, *, now: int, ttl: int, 
     session.add(ActivationCode(serial=p.serial, code_hash=code_hash(raw), expires_at=now + ttl, created_at=now))
     await record(session, p.serial, "activation", actor, now, expires_at=now + ttl)
     code = format_code(raw)
-    return s.Activation(serial=p.serial, code=code, expires_at=now + ttl, url=f"{base_url.rstrip('/')}/enroll?code={code}")
+    url = f"{base_url.rstrip('/')}/enroll?code={code}"
+    return s.Activation(serial=p.serial, code=code, expires_at=now + ttl, url=url, qr_svg=activation_svg(url))
+
+
+def activation_svg(url: str) -> str:
+    """An activation link as an SVG QR code (ECC M, 4-module quiet zone), small enough to inline."""
+    out = io.BytesIO()
+    segno.make(url, error="m", micro=False).save(out, kind="svg", scale=8, border=4, xmldecl=False, svgns=True,
+                                                  title="激活二维码 Activation QR")
+    return out.getvalue().decode()
 
 
 async def issue_pass(

@@ -86,6 +86,7 @@ async def test_enrollment_codes_are_one_time(client, admin: Admin, clock, settin
     worker = await admin.worker(agency["id"])
     act = await admin.issue(worker["id"])
     assert act["url"].endswith(f"/enroll?code={act['code']}")
+    assert act["qr_svg"].startswith("<svg") and act["qr_svg"].rstrip().endswith("</svg>")  # decoded in e2e
     pub = crypto.b64u_encode(crypto.public_key(crypto.new_signing_key()))
     bad = await client.post("/api/enroll", json={"code": act["code"], "device_pub": "short"})
     assert bad.status_code == 400 and bad.json()["error"] == "bad_device_pub"
