@@ -212,32 +212,41 @@ interface Pulled {
 }
 
 /** Pull what the server holds for this phone since the last cursor: receipts of its own records (a receipt
- * lost on the way is recovered here), and reviews about this phone's worker. */
+ * lost on the way is recovered here), and reviews about this phone's worker. One pull at a time across tabs
+ * (a Web Lock), and each page's cursor is stored in the same transaction as what it brought: two syncs
+ * started together (app open, `online`, focus) can neither skip nor forget a review. */
 export async function pullOnce(serial?: number): Promise<void> {
+  const locks = (navigator as Navigator & { locks?: LockManager }).locks;
+  if (!locks) return pullPages(serial);
+  await locks.request("doorpass-pull", () => pullPages(serial));
+}
+
+async function pullPages(serial?: number): Promise<void> {
   const device = await deviceId();
-  let cursor = (await kvGet<number>("pull_cursor")) ?? 0;
-  const reviews = (await kvGet<Pulled["reviews"]>("my_reviews")) ?? [];
-  for (let page = 0; page < 20; page++) {
-    const q = new URLSearchParams({ device_id: device, cursor: String(cursor) });
-    if (serial !== undefined) q.set("serial", String(serial));
-    const r = await fetch(`/api/sync/pull?${q}`, { cache: "no-store" });
-    if (!r.ok) return;
-    const body = (await r.json()) as Pulled;
-    const held = new Map(body.records.map((x) => [x.id, x]));
-    await setState([...held.keys()], (rec) => {
-      const x = held.get(rec.id)!;
-      if (rec.state === "saved" || rec.state === "sending") {
-        rec.state = x.status === "applied" ? "delivered" : "attention";
-        rec.deliveredAt = x.received_at;
-        if (x.status !== "applied") [rec.reason, rec.reasonEn] = [x.reason, x.reason_en];
-      }
-    });
-    for (const rv of body.reviews) if (rv.serial === serial && !reviews.some((o) => o.id === rv.id)) reviews.push(rv);
-    cursor = body.cursor;
-    const d = await db();
-    await d.put("kv", cursor, "pull_cursor");
-    await d.put("kv", reviews, "my_reviews");
-    if (!body.more) break;
+  try {
+    for (let page = 0; page < 20; page++) {
+      const cursor = (await kvGet<number>("pull_cursor")) ?? 0;
+      const q = new URLSearchParams({ device_id: device, cursor: String(cursor) });
+      if (serial !== undefined) q.set("serial", String(serial));
+      const r = await fetch(`/api/sync/pull?${q}`, { cache: "no-store" });
+      if (!r.ok) return;
+      const body = (await r.json()) as Pulled;
+      const held = new Map(body.records.map((x) => [x.id, x]));
+      await setState([...held.keys()], (rec) => {
+        const x = held.get(rec.id)!;
+        if (rec.state === "saved" || rec.state === "sending") {
+          rec.state = x.status === "applied" ? "delivered" : "attention";
+          rec.deliveredAt = x.received_at;
+          if (x.status !== "applied") [rec.reason, rec.reasonEn] = [x.reason, x.reason_en];
+        }
+      });
+      const tx = (await db()).transaction("kv", "readwrite");
+      const reviews = ((await tx.store.get("my_reviews")) ?? []) as Pulled["reviews"];
+      for (const rv of body.reviews) if (rv.serial === serial && !reviews.some((o) => o.id === rv.id)) reviews.push(rv);
+      await Promise.all([tx.store.put(reviews, "my_reviews"), tx.store.put(body.cursor, "pull_cursor"), tx.done]);
+      if (!body.more) break;
+    }
+  } finally {
+    changed();
   }
-  changed();
 }

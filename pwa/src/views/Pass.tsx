@@ -3,6 +3,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { t } from "../i18n";
 import { dayToDate, duration } from "../app/format";
 import { useAppState, useTicker } from "../app/hooks";
+import { onOutbox } from "../app/outbox";
 import { liveFrame, loadPass } from "../app/pass";
 import { type PhotoState, photoFor } from "../app/photos";
 import { navigate } from "../app/router";
@@ -26,7 +27,9 @@ export function Pass() {
   const [reviews, setReviews] = useState<{ stars: number }[]>([]);
   useEffect(() => {
     void loadPass().then((p) => setPass(p ?? null));
-    void kvGet<{ stars: number }[]>("my_reviews").then((r) => setReviews(r ?? []));
+    const loadReviews = () => void kvGet<{ stars: number }[]>("my_reviews").then((r) => setReviews(r ?? []));
+    loadReviews();
+    return onOutbox(loadReviews); // a pull that brings reviews says so through the outbox's change signal
   }, []);
   const cred = pass ? dp1.decodeCred(pass.cred) : null;
   useEffect(() => {

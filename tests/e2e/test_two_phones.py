@@ -1,0 +1,101 @@
+"""The whole door, on two phones with no network: what issues 3 and 4 are done by.
+
+A worker's phone shows its live pass offline; a household's phone, also offline, films that screen
+(Chromium's fake camera fed the screenshot's pixels), sees who is at the door, shows its visit code,
+and writes a review. The worker scans the visit code to check in. Both reload, still offline: the
+records wait, saying so. Back online, each record arrives once, each phone shows it delivered, and the
+worker's pass shows the household's rating.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from tests.e2e.camera import image_luma, write_planes
+from tests.e2e.conftest import controlled, lists_loaded
+
+WHITE = b"\xff" * (640 * 480)
+
+
+def _states(page) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    rows = page.locator("[data-testid=record]")
+    return {rows.nth(i).get_attribute("data-kind"): rows.nth(i).get_attribute("data-state") for i in range(rows.count())}
+
+
+def test_two_phones_offline_at_the_door_then_both_see_it_delivered(server, launch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    code = server.code("valid")
+    camera = write_planes(tmp_path / "household-camera.y4m", [WHITE], frames_each=5)  # nothing in view yet
+
+    # First visits, online: the worker enrolls; the household opens the verify page once.
+    worker_ctx = launch()
+    worker = worker_ctx.new_page()
+    worker.goto(f"{server.base}/enroll?code={code['code']}")
+    controlled(worker)
+    worker.click("[data-testid=enroll-submit]")
+    worker.wait_for_selector("[data-testid=pass-qr][data-step]", timeout=20000)
+    lists_loaded(worker)
+    household_ctx = launch(camera)
+    household = household_ctx.new_page()
+    household.goto(server.base + "/verify")
+    controlled(household)
+    lists_loaded(household)
+
+    # The stairwell: no signal on either phone, from here on, through reloads.
+    worker_ctx.set_offline(True)
+    household_ctx.set_offline(True)
+    worker.reload()
+    worker.wait_for_selector("[data-testid=pass-qr][data-step]", timeout=20000)
+    household.reload()
+    household.wait_for_selector("text=核验上门人员")
+
+    # The household's camera sees the worker's screen.
+    write_planes(camera, [image_luma(worker.locator("[data-testid=pass-qr]").screenshot())], frames_each=30)
+    household.click("[data-testid=start-scan]")
+    verdict = household.wait_for_selector("[data-testid=verdict]", timeout=20000)
+    assert (verdict.get_attribute("data-result"), verdict.get_attribute("data-source")) == ("valid", "offline")
+    assert household.locator("[data-testid=verdict-name]").inner_text() == code["name"]
+
+    # The worker scans the household's visit code (a photo of its screen) and checks in.
+    visit_png = tmp_path / "visit.png"
+    visit_png.write_bytes(household.locator("[data-testid=visit-qr]").screenshot())
+    worker.click("[data-testid=checkin-scan]")
+    worker.set_input_files("[data-testid=scanner-photo]", str(visit_png))
+    worker.fill("[data-testid=checkin-form] input >> nth=0", "和平小区 5 栋 302")
+    worker.click("[data-testid=checkin-submit]")
+    worker.wait_for_selector("[data-testid=checkout]")
+
+    # The household reviews the visit it verified.
+    household.click("[data-testid=write-review]")
+    household.click("[data-testid=star-5]")
+    household.click("text=专业")
+    household.fill("textarea", "准时到，做得仔细")
+    household.click("[data-testid=review-submit]")
+    household.wait_for_selector("[data-testid=saved-toast]")
+
+    # Still offline, after a reload, each phone holds its record and says it is waiting.
+    for page, kind in ((worker, "checkin"), (household, "review")):
+        page.goto(server.base + "/records")
+        page.reload()
+        page.wait_for_selector("[data-testid=record]")
+        assert _states(page) == {kind: "saved"}
+        assert page.locator("[data-testid=waiting-count]").inner_text() == "1 条等待发送"
+
+    # Signal again: the household first, then the worker; each record arrives, each phone shows it.
+    for ctx, page in ((household_ctx, household), (worker_ctx, worker)):
+        ctx.set_offline(False)
+        page.wait_for_function("[...document.querySelectorAll('[data-testid=record]')].every(e => e.dataset.state === 'delivered')",
+                               timeout=30000)
+        assert "已送达" in page.locator("[data-testid=record]").first.inner_text()
+        assert page.locator("[data-testid=waiting-count]").inner_text() == "0 条等待发送"
+    worker.goto(server.base + "/pass")
+    worker.wait_for_selector("[data-testid=pass-rating]", timeout=30000)
+    assert "5.0★（1 条）" in worker.locator("[data-testid=pass-rating]").inner_text()
+
+    # The server holds one visit and one review, about the same worker and the same household.
+    with sqlite3.connect(server.tmp / "var" / "doorpass.db") as db:
+        visits = db.execute("SELECT id, serial, household_device, place FROM visits WHERE serial = ?", (code["serial"],)).fetchall()
+        reviews = db.execute("SELECT serial, visit_id, stars, tags, comment FROM reviews WHERE serial = ?", (code["serial"],)).fetchall()
+        applied = db.execute("SELECT kind, count(*) FROM sync_records WHERE serial = ? GROUP BY kind", (code["serial"],)).fetchall()
+    assert len(visits) == 1 and visits[0][1:] == (code["serial"], visits[0][2], "和平小区 5 栋 302")
+    assert reviews == [(code["serial"], visits[0][0], 5, "professional", "准时到，做得仔细")]
+    assert sorted(applied) == [("checkin", 1), ("review", 1)]
