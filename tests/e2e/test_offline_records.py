@@ -3,10 +3,12 @@ network off wait on the phone (through a reload), then arrive once when it comes
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import uuid
 
 import segno
+from PIL import Image
 
 from tests.e2e.camera import write_y4m
 from tests.e2e.conftest import controlled, lists_loaded
@@ -82,3 +84,42 @@ def test_a_day_offline_then_delivered_once(server, launch, tmp_path) -> None:  #
     assert reviews == [(4, "punctual", "很细心", scanned.serial)]
     assert visits == [(worker_code["serial"], "和平小区 5 栋", "household-device-1")]
     assert attendance == [("no:T-0042",)]
+
+
+def test_complaint_with_a_phone_sized_photo_offline(server, launch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A household complains offline with a big camera photo: a file that is no image gets a readable error and
+    keeps the text; a 12-megapixel photo is shrunk to fit; the complaint arrives once when back online."""
+    phone = server.phone("valid")
+    ctx = launch(write_y4m(tmp_path / "cam.y4m", [phone.live()], frames_each=20))
+    page = ctx.new_page()
+    page.goto(server.base + "/verify")
+    controlled(page)
+    lists_loaded(page)
+    ctx.set_offline(True)
+    page.click("[data-testid=start-scan]")
+    page.wait_for_selector("[data-testid=verdict][data-result=valid]", timeout=20000)
+    page.click("text=投诉")
+    page.select_option("[data-testid=complaint-form] select", "conduct")
+    page.fill("[data-testid=complaint-form] textarea", "进门没有换鞋，态度不好")
+
+    not_image = tmp_path / "note.jpg"
+    not_image.write_bytes(b"this is not a picture")
+    page.set_input_files("[data-testid=complaint-photo]", str(not_image))
+    page.click("[data-testid=complaint-submit]")
+    assert "无法读取或太大" in page.locator("[data-testid=save-error]").inner_text()
+    assert page.locator("[data-testid=complaint-form] textarea").input_value() == "进门没有换鞋，态度不好"
+
+    big = tmp_path / "IMG_0001.png"  # 4000×3000 of noise: its JPEG at 1280 px is far over 512 KB
+    Image.frombytes("RGB", (4000, 3000), os.urandom(4000 * 3000 * 3)).save(big, compress_level=1)
+    page.set_input_files("[data-testid=complaint-photo]", str(big))
+    page.click("[data-testid=complaint-submit]")
+    page.wait_for_selector("[data-testid=saved-toast]", timeout=30000)
+
+    page.goto(server.base + "/records")
+    page.wait_for_selector("[data-testid=record][data-kind=complaint][data-state=saved]")
+    ctx.set_offline(False)
+    page.wait_for_selector("[data-testid=record][data-kind=complaint][data-state=delivered]", timeout=30000)
+    with sqlite3.connect(server.tmp / "var" / "doorpass.db") as db:
+        rows = db.execute("SELECT category, text, length(photo) FROM complaints WHERE serial = ?", (phone.serial,)).fetchall()
+    assert len(rows) == 1 and rows[0][:2] == ("conduct", "进门没有换鞋，态度不好")
+    assert 0 < rows[0][2] <= 512 * 1024, rows

@@ -5,6 +5,7 @@ import { addRecord } from "../app/outbox";
 import { useOutbox } from "../app/useOutbox";
 import * as dp1 from "../dp1";
 import { Scanner } from "./Scanner";
+import { trySave } from "./save";
 import { parseVisitCode } from "./Verdict";
 
 function position(): Promise<{ lat: number; lon: number } | null> {
@@ -56,7 +57,8 @@ export function CheckinPanel({ serial, cred }: { serial: number; cred: dp1.Crede
             const p = await position();
             if (p) Object.assign(fields, p);
           }
-          await addRecord("checkin", fields, `${t(`service.${service}` as Key)} ${place}`);
+          if (!(await trySave(() => addRecord("checkin", fields, `${t(`service.${service}` as Key)} ${place}`), setError))) return;
+          setError(null);
           setMode("idle");
           setSaved(true);
         }}>
@@ -81,7 +83,7 @@ export function CheckinPanel({ serial, cred }: { serial: number; cred: dp1.Crede
           {open.map((r) => (
             <div class="row" key={r.id}>
               <span class="small">{r.summary} · {t("checkin.since", { time: dateTime(r.createdAt) })}</span>
-              <button data-testid="checkout" onClick={() => void addRecord("checkout", { visit_id: r.body.visit_id, serial }, r.summary)}>
+              <button data-testid="checkout" onClick={() => void trySave(() => addRecord("checkout", { visit_id: r.body.visit_id, serial }, r.summary), setError)}>
                 {t("checkin.checkout")}
               </button>
             </div>

@@ -6,6 +6,7 @@ import { addRecord, allRecords, uuid7 } from "../app/outbox";
 import { now } from "../app/state";
 import { kvGet, kvSet } from "../app/store";
 import { useOutbox } from "../app/useOutbox";
+import { trySave } from "./save";
 import * as dp1 from "../dp1";
 import { Scanner } from "./Scanner";
 
@@ -37,14 +38,17 @@ export function Outlet() {
         <form class="sheet" onSubmit={async (e) => {
           e.preventDefault();
           const open = { session_id: uuid7(), outlet_id: Number(outletId), course, day };
-          await addRecord("session", open, `${course} · ${day}`);
-          await kvSet("outlet_session", open);
-          setSession(open);
+          const saved = await trySave(async () => {
+            await addRecord("session", open, `${course} · ${day}`);
+            await kvSet("outlet_session", open);
+          }, (text) => setMessage({ text, bad: true }));
+          if (saved) setSession(open);
         }}>
           <h2>{t("outlet.open")}</h2>
           <label>{t("outlet.outlet_id")}<input inputMode="numeric" required value={outletId} onInput={(e) => setOutletId((e.target as HTMLInputElement).value.replace(/\D/g, ""))} /></label>
           <label>{t("outlet.course")}<input required maxLength={100} value={course} onInput={(e) => setCourse((e.target as HTMLInputElement).value)} /></label>
           <label>{t("outlet.day")}<input type="date" required value={day} onInput={(e) => setDay((e.target as HTMLInputElement).value)} /></label>
+          {message?.bad && <p class="error" role="alert" data-testid="outlet-message">{message.text}</p>}
           <button class="primary" type="submit" data-testid="session-start">{t("outlet.start")}</button>
         </form>
       </main>
@@ -59,8 +63,8 @@ export function Outlet() {
       setMessage({ text: t("outlet.already", { name: name || key }) });
       return;
     }
-    await addRecord("attendance", { session_id: session.session_id, ...fields }, `${key} ${name}`);
-    setMessage({ text: t("outlet.added", { name: name || key }) });
+    const save = () => addRecord("attendance", { session_id: session.session_id, ...fields }, `${key} ${name}`);
+    if (await trySave(save, (text) => setMessage({ text, bad: true }))) setMessage({ text: t("outlet.added", { name: name || key }) });
   };
 
   const scanned = async (text: string) => {
