@@ -4,6 +4,7 @@ network off wait on the phone (through a reload), then arrive once when it comes
 from __future__ import annotations
 
 import os
+import time
 import sqlite3
 import uuid
 
@@ -123,3 +124,38 @@ def test_complaint_with_a_phone_sized_photo_offline(server, launch, tmp_path) ->
         rows = db.execute("SELECT category, text, length(photo) FROM complaints WHERE serial = ?", (phone.serial,)).fetchall()
     assert len(rows) == 1 and rows[0][:2] == ("conduct", "进门没有换鞋，态度不好")
     assert 0 < rows[0][2] <= 512 * 1024, rows
+
+
+def test_long_waits_and_refusals_are_shown_not_dropped(server, launch) -> None:  # type: ignore[no-untyped-def]
+    """Records that wait more than three days raise a warning; one the server refuses shows 需处理 with its reason,
+    stays on the phone, and is counted in the bar."""
+    ctx = launch()
+    page = ctx.new_page()
+    page.clock.install()
+    page.goto(server.base + "/outlet")
+    controlled(page)
+    lists_loaded(page)
+    ctx.set_offline(True)
+    page.fill("input[inputmode=numeric]", "999")  # an outlet number that does not exist
+    page.fill("input[maxlength='100']", "母婴护理")
+    page.click("[data-testid=session-start]")
+    page.fill("[data-testid=trainee-number]", "T-0007")
+    page.click("[data-testid=trainee-add]")
+    page.wait_for_selector("text=已签到")
+
+    page.clock.set_system_time(time.time() + 4 * 86400)  # four days later, still no signal
+    page.goto(server.base + "/records")
+    assert "超过 3 天" in page.locator("[data-testid=old-warning]").inner_text()
+    assert page.locator("[data-testid=waiting-count]").inner_text() == "2 条等待发送"
+
+    ctx.set_offline(False)
+    page.click("[data-testid=send-now]")
+    session = page.locator("[data-testid=record][data-kind=session]")
+    page.wait_for_selector("[data-testid=record][data-kind=session][data-state=attention]", timeout=30000)
+    assert "需处理" in session.inner_text() and "找不到这个服务网点" in session.inner_text()
+    page.wait_for_selector("[data-testid=record][data-kind=attendance][data-state=delivered]", timeout=30000)
+    assert page.locator("[data-testid=old-warning]").count() == 0  # nothing waits any more
+    assert "需处理 1" in page.locator("[data-testid=waiting-badge]").inner_text()
+    page.reload()  # the refused record stays on the phone with its reason
+    page.wait_for_selector("[data-testid=record][data-kind=session][data-state=attention]")
+    assert "找不到这个服务网点" in page.locator("[data-testid=record][data-kind=session]").inner_text()
