@@ -5,6 +5,7 @@ export const en: Record<Key, string> = {
   "app.name": "DoorPass",
   "app.tagline": "Know who is at the door",
   "lang.switch": "中文",
+  "list.sep": ", ",
   "net.online": "Online",
   "net.offline": "Offline",
   "lists.none": "No verification lists yet: open once with a network",

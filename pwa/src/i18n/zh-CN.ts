@@ -3,6 +3,7 @@ export const zhCN = {
   "app.name": "安心上门证",
   "app.tagline": "上门服务，一扫便知",
   "lang.switch": "English",
+  "list.sep": "、",
   "net.online": "在线",
   "net.offline": "离线",
   "lists.none": "尚未下载核验名单，请联网打开一次",

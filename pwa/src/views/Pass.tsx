@@ -90,7 +90,7 @@ export function Pass() {
           <div>
             <h1 data-testid="pass-name">{cred.name}</h1>
             <p>{t("pass.agency")}: {issuer?.name ?? `#${cred.agencyId}`}</p>
-            <p>{t("pass.services")}: {dp1.servicesOf(cred.services).map((k) => t(`service.${k}`)).join("、")}</p>
+            <p>{t("pass.services")}: {dp1.servicesOf(cred.services).map((k) => t(`service.${k}`)).join(t("list.sep"))}</p>
             <p>{t("pass.valid_until")}: {dayToDate(cred.expiresDay)}</p>
             <p>{t("pass.serial")}: {pass.serial}</p>
             {reviews.length > 0 && (

@@ -143,10 +143,10 @@ export function VerdictCard({ shown, online, onAgain, frame }: { shown: Shown; o
           <dl>
             <dt>{t("verify.name")}</dt><dd data-testid="verdict-name">{h.name}</dd>
             <dt>{t("verify.agency")}</dt><dd>{h.agency}</dd>
-            <dt>{t("verify.services")}</dt><dd>{h.services.join("、")}</dd>
+            <dt>{t("verify.services")}</dt><dd>{h.services.join(t("list.sep"))}</dd>
             <dt>{t("verify.valid_until")}</dt><dd>{h.validUntil}</dd>
             {h.healthCheck && (<><dt>{t("verify.health")}</dt><dd>{h.healthCheck.inDate ? t("verify.in_date") : t("verify.lapsed")} {h.healthCheck.validUntil ?? ""}</dd></>)}
-            {h.training && (<><dt>{t("verify.training")}</dt><dd>{h.training.records.map((r) => `${r.course} (${r.day})`).join("、") || "—"}</dd></>)}
+            {h.training && (<><dt>{t("verify.training")}</dt><dd>{h.training.records.map((r) => `${r.course} (${r.day})`).join(t("list.sep")) || "—"}</dd></>)}
           </dl>
         </div>
       )}
