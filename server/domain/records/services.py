@@ -122,10 +122,13 @@ def make_appliers(lists: tuple[crypto.TrustList, crypto.StatusList]) -> dict[str
             day = date.fromisoformat(r.day)
         except ValueError as e:
             raise Rejected("日期不对", "Invalid date") from e
-        if await session.get(TrainingSession, r.session_id) is not None:
+        opened = await session.execute(
+            _insert(session)(TrainingSession)
+            .values(id=r.session_id, outlet_id=r.outlet_id, course=r.course, day=day, device_id=device_id)
+            .on_conflict_do_nothing(index_elements=["id"]).returning(TrainingSession.id)
+        )
+        if opened.first() is None:
             raise Rejected("这个培训场次已经建立过了", "This training session already exists")
-        session.add(TrainingSession(id=r.session_id, outlet_id=r.outlet_id, course=r.course, day=day, device_id=device_id))
-        await session.flush()
         return None
 
     async def attendance(session: AsyncSession, r: w.Attendance, device_id: str, now: int) -> int | None:
@@ -137,13 +140,17 @@ def make_appliers(lists: tuple[crypto.TrustList, crypto.StatusList]) -> dict[str
             serial, name, trainee = cred.serial, cred.name, f"pass:{cred.serial}"
         else:
             trainee = f"no:{r.trainee_number}"
-        existing = (
-            await session.execute(select(Attendance.id).where(Attendance.session_id == r.session_id, Attendance.trainee == trainee))
-        ).scalar_one_or_none()
-        if existing is not None:
+        # One statement: the (session, trainee) key decides; a second scan of the same trainee points to the first.
+        added = await session.execute(
+            _insert(session)(Attendance)
+            .values(id=r.id, session_id=r.session_id, trainee=trainee, serial=serial, name=name, at=r.at)
+            .on_conflict_do_nothing(index_elements=["session_id", "trainee"]).returning(Attendance.id)
+        )
+        if added.first() is None:
+            existing = (
+                await session.execute(select(Attendance.id).where(Attendance.session_id == r.session_id, Attendance.trainee == trainee))
+            ).scalar_one()
             raise DuplicateOf(existing)
-        session.add(Attendance(id=r.id, session_id=r.session_id, trainee=trainee, serial=serial, name=name, at=r.at))
-        await session.flush()
         return serial
 
     return {"checkin": checkin, "checkout": checkout, "review": review, "complaint": complaint,
