@@ -69,3 +69,18 @@ def controlled(page) -> None:  # type: ignore[no-untyped-def]
 
 def lists_loaded(page) -> None:  # type: ignore[no-untyped-def]
     page.wait_for_function("document.querySelector('[data-testid=lists-age]')?.textContent.includes('更新于')", timeout=15000)
+
+
+def enroll_in_browser(page, base: str, code: str) -> None:  # type: ignore[no-untyped-def]
+    """Open the activation link, let the service worker take over, enroll, and wait for the live pass."""
+    page.goto(f"{base}/enroll?code={code}")
+    controlled(page)
+    page.click("[data-testid=enroll-submit]")
+    page.wait_for_selector("[data-testid=pass-qr][data-step]", timeout=20000)
+
+
+def first_visit(page, url: str) -> None:  # type: ignore[no-untyped-def]
+    """A phone's first, online visit: the service worker takes over and the lists are on the phone."""
+    page.goto(url)
+    controlled(page)
+    lists_loaded(page)

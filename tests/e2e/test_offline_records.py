@@ -12,7 +12,7 @@ import segno
 from PIL import Image
 
 from tests.e2e.camera import write_y4m
-from tests.e2e.conftest import controlled, lists_loaded
+from tests.e2e.conftest import enroll_in_browser, first_visit, lists_loaded
 
 
 def test_a_day_offline_then_delivered_once(server, launch, tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -20,10 +20,7 @@ def test_a_day_offline_then_delivered_once(server, launch, tmp_path) -> None:  #
     scanned = server.phone(code=other)          # the worker at the door, whose live code the camera sees
     ctx = launch(write_y4m(tmp_path / "cam.y4m", [scanned.live()], frames_each=20))
     page = ctx.new_page()
-    page.goto(f"{server.base}/enroll?code={worker_code['code']}")
-    controlled(page)
-    page.click("[data-testid=enroll-submit]")
-    page.wait_for_selector("[data-testid=pass-qr][data-step]", timeout=20000)
+    enroll_in_browser(page, server.base, worker_code["code"])
     lists_loaded(page)
 
     ctx.set_offline(True)
@@ -93,9 +90,7 @@ def test_complaint_with_a_phone_sized_photo_offline(server, launch, tmp_path) ->
     phone = server.phone("valid")
     ctx = launch(write_y4m(tmp_path / "cam.y4m", [phone.live()], frames_each=20))
     page = ctx.new_page()
-    page.goto(server.base + "/verify")
-    controlled(page)
-    lists_loaded(page)
+    first_visit(page, server.base + "/verify")
     ctx.set_offline(True)
     page.click("[data-testid=start-scan]")
     page.wait_for_selector("[data-testid=verdict][data-result=valid]", timeout=20000)
@@ -132,9 +127,7 @@ def test_long_waits_and_refusals_are_shown_not_dropped(server, launch) -> None: 
     ctx = launch()
     page = ctx.new_page()
     page.clock.install()
-    page.goto(server.base + "/outlet")
-    controlled(page)
-    lists_loaded(page)
+    first_visit(page, server.base + "/outlet")
     ctx.set_offline(True)
     page.fill("input[inputmode=numeric]", "999")  # an outlet number that does not exist
     page.fill("input[maxlength='100']", "母婴护理")

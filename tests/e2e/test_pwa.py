@@ -11,7 +11,7 @@ import zxingcpp
 from PIL import Image
 
 from tests.e2e.camera import image_luma, write_planes, write_y4m
-from tests.e2e.conftest import controlled, lists_loaded
+from tests.e2e.conftest import controlled, enroll_in_browser, first_visit, lists_loaded
 
 VIEWS = {"/": "我是家庭用户", "/verify": "核验上门人员", "/pass": "上门服务证", "/enroll": "激活上门服务证"}
 
@@ -48,10 +48,7 @@ def test_worker_enrolls_and_the_screenshotted_qr_verifies(server, launch) -> Non
     code = server.code("valid")
     ctx = launch()
     page = ctx.new_page()
-    page.goto(f"{server.base}/enroll?code={code['code']}")
-    controlled(page)
-    page.click("[data-testid=enroll-submit]")
-    page.wait_for_selector("[data-testid=pass-qr][data-step]", timeout=20000)
+    enroll_in_browser(page, server.base, code["code"])
     assert page.locator("[data-testid=pass-name]").inner_text() == code["name"]
     qr = _decode_png(page.locator("[data-testid=pass-qr]").screenshot())
     assert qr.startswith("DP1:")
@@ -91,9 +88,7 @@ def _household_scan(server, launch, tmp_path, qr: str) -> tuple[str, str, object
     cam = write_y4m(tmp_path / "cam.y4m", [qr], frames_each=20)
     ctx = launch(cam)
     page = ctx.new_page()
-    page.goto(server.base + "/verify")
-    controlled(page)
-    lists_loaded(page)
+    first_visit(page, server.base + "/verify")
     ctx.set_offline(True)
     page.reload()
     page.wait_for_selector("text=核验上门人员")
@@ -151,9 +146,7 @@ def test_household_picks_a_photo_of_a_printed_card(server, launch, tmp_path) -> 
     segno.make(crypto.make_card(phone.cred, phone.sig), error="m", boost_error=False).save(str(png), scale=6, border=4)
     ctx = launch()
     page = ctx.new_page()
-    page.goto(server.base + "/verify")
-    controlled(page)
-    lists_loaded(page)
+    first_visit(page, server.base + "/verify")
     ctx.set_offline(True)
     page.set_input_files("[data-testid=pick-photo]", str(png))
     verdict = page.wait_for_selector("[data-testid=verdict]", timeout=20000)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import sqlite3
 
 from tests.e2e.camera import image_luma, write_planes
-from tests.e2e.conftest import controlled, lists_loaded
+from tests.e2e.conftest import enroll_in_browser, first_visit, lists_loaded
 
 WHITE = b"\xff" * (640 * 480)
 
@@ -29,16 +29,11 @@ def test_two_phones_offline_at_the_door_then_both_see_it_delivered(server, launc
     # First visits, online: the worker enrolls; the household opens the verify page once.
     worker_ctx = launch()
     worker = worker_ctx.new_page()
-    worker.goto(f"{server.base}/enroll?code={code['code']}")
-    controlled(worker)
-    worker.click("[data-testid=enroll-submit]")
-    worker.wait_for_selector("[data-testid=pass-qr][data-step]", timeout=20000)
+    enroll_in_browser(worker, server.base, code["code"])
     lists_loaded(worker)
     household_ctx = launch(camera)
     household = household_ctx.new_page()
-    household.goto(server.base + "/verify")
-    controlled(household)
-    lists_loaded(household)
+    first_visit(household, server.base + "/verify")
 
     # The stairwell: no signal on either phone, from here on, through reloads.
     worker_ctx.set_offline(True)
