@@ -58,8 +58,9 @@ class Served:
         port = free_port()
         self.base = f"http://127.0.0.1:{port}"
         var = tmp / "var"
+        self.database_url = database_url or f"sqlite+aiosqlite:///{var / 'doorpass.db'}"
         self.env = {**os.environ, "DOORPASS_VAR": str(var), "DOORPASS_PORT": str(port),
-                    "DATABASE_URL": database_url or f"sqlite+aiosqlite:///{var / 'doorpass.db'}",
+                    "DATABASE_URL": self.database_url,
                     "DOORPASS_PWA_DIST": str(tmp / "dist")}
         self.env.pop("DOORPASS_ADMIN_TOKEN", None)
         self.env.pop("DOORPASS_MASTER_KEY", None)

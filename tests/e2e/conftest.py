@@ -7,10 +7,13 @@ The session builds the PWA with this server's root key pinned, serves it with
 from __future__ import annotations
 
 import os
+import uuid
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import DATABASES, PG_HOST, PG_PORT, _pg_create, _pg_drop, _ran
+from tests.dbquery import run_sync
 from tests.served import ROOT, Served
 
 CHROMIUM = os.environ.get("DOORPASS_CHROMIUM", "/usr/bin/chromium")
@@ -26,6 +29,25 @@ def server(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped
     s = Served(tmp_path_factory.mktemp("e2e"), build_pwa=True)
     yield s
     s.stop()
+
+
+@pytest.fixture(scope="module", params=DATABASES)
+def any_db_server(request: pytest.FixtureRequest, server, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """The browser tests' server on each database in turn: the session's SQLite one, then one on a fresh
+    PostgreSQL database (its own keys, so its own PWA build)."""
+    _ran.add(request.param)
+    if request.param == "sqlite":
+        yield server
+        return
+    name = f"doorpass_e2e_{uuid.uuid4().hex[:10]}"
+    run_sync(_pg_create(name))
+    try:
+        s = Served(tmp_path_factory.mktemp("e2e-pg"), f"postgresql+asyncpg://postgres@{PG_HOST}:{PG_PORT}/{name}",
+                   build_pwa=True)
+        yield s
+        s.stop()
+    finally:
+        run_sync(_pg_drop(name))
 
 
 @pytest.fixture(scope="module")

@@ -5,17 +5,24 @@ from __future__ import annotations
 
 import os
 import time
-import sqlite3
 import uuid
 
 import segno
 from PIL import Image
 
+from tests.dbquery import rows
 from tests.e2e.camera import write_y4m
 from tests.e2e.conftest import enroll_in_browser, first_visit, lists_loaded
 
 
-def test_a_day_offline_then_delivered_once(server, launch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def device_id(page) -> str:  # type: ignore[no-untyped-def]
+    """The id this phone made for itself (IndexedDB), which its records carry to the server."""
+    return page.evaluate("""new Promise(res => { const o = indexedDB.open('doorpass'); o.onsuccess = () => {
+      const q = o.result.transaction('kv').objectStore('kv').get('device_id'); q.onsuccess = () => res(q.result); }; })""")
+
+
+def test_a_day_offline_then_delivered_once(any_db_server, launch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    server = any_db_server
     worker_code, other = server.codes("valid", 2)
     scanned = server.phone(code=other)          # the worker at the door, whose live code the camera sees
     ctx = launch(write_y4m(tmp_path / "cam.y4m", [scanned.live()], frames_each=20))
@@ -73,11 +80,12 @@ def test_a_day_offline_then_delivered_once(server, launch, tmp_path) -> None:  #
     assert page.locator("[data-testid=waiting-count]").inner_text() == "0 条等待发送"
     assert "已送达" in page.locator("[data-testid=record]").first.inner_text()
 
-    with sqlite3.connect(server.tmp / "var" / "doorpass.db") as db:
-        kinds = sorted(k for (k,) in db.execute("SELECT kind FROM sync_records WHERE status = 'applied'"))
-        reviews = db.execute("SELECT stars, tags, comment, serial FROM reviews").fetchall()
-        visits = db.execute("SELECT serial, place, household_device FROM visits").fetchall()
-        attendance = db.execute("SELECT trainee FROM attendance").fetchall()
+    db, device = server.database_url, device_id(page)
+    kinds = sorted(k for (k,) in rows(db, "SELECT kind FROM sync_records WHERE status = 'applied' AND device_id = ?", device))
+    reviews = rows(db, "SELECT stars, tags, comment, serial FROM reviews WHERE serial = ?", scanned.serial)
+    visits = rows(db, "SELECT serial, place, household_device FROM visits WHERE serial = ?", worker_code["serial"])
+    session_id = rows(db, "SELECT id FROM training_sessions WHERE device_id = ?", device)[0][0]
+    attendance = rows(db, "SELECT trainee FROM attendance WHERE session_id = ?", session_id)
     assert kinds == ["attendance", "checkin", "review", "session"]
     assert reviews == [(4, "punctual", "很细心", scanned.serial)]
     assert visits == [(worker_code["serial"], "和平小区 5 栋", "household-device-1")]
@@ -115,10 +123,9 @@ def test_complaint_with_a_phone_sized_photo_offline(server, launch, tmp_path) ->
     page.wait_for_selector("[data-testid=record][data-kind=complaint][data-state=saved]")
     ctx.set_offline(False)
     page.wait_for_selector("[data-testid=record][data-kind=complaint][data-state=delivered]", timeout=30000)
-    with sqlite3.connect(server.tmp / "var" / "doorpass.db") as db:
-        rows = db.execute("SELECT category, text, length(photo) FROM complaints WHERE serial = ?", (phone.serial,)).fetchall()
-    assert len(rows) == 1 and rows[0][:2] == ("conduct", "进门没有换鞋，态度不好")
-    assert 0 < rows[0][2] <= 512 * 1024, rows
+    held = rows(server.database_url, "SELECT category, text, length(photo) FROM complaints WHERE serial = ?", phone.serial)
+    assert len(held) == 1 and held[0][:2] == ("conduct", "进门没有换鞋，态度不好")
+    assert 0 < held[0][2] <= 512 * 1024, held
 
 
 def test_long_waits_and_refusals_are_shown_not_dropped(server, launch) -> None:  # type: ignore[no-untyped-def]

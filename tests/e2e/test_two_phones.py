@@ -9,8 +9,7 @@ worker's pass shows the household's rating.
 
 from __future__ import annotations
 
-import sqlite3
-
+from tests.dbquery import rows
 from tests.e2e.camera import image_luma, write_planes
 from tests.e2e.conftest import enroll_in_browser, first_visit, lists_loaded
 
@@ -22,7 +21,8 @@ def _states(page) -> dict[str, str]:  # type: ignore[no-untyped-def]
     return {rows.nth(i).get_attribute("data-kind"): rows.nth(i).get_attribute("data-state") for i in range(rows.count())}
 
 
-def test_two_phones_offline_at_the_door_then_both_see_it_delivered(server, launch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_two_phones_offline_at_the_door_then_both_see_it_delivered(any_db_server, launch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    server = any_db_server
     code = server.code("valid")
     camera = write_planes(tmp_path / "household-camera.y4m", [WHITE], frames_each=5)  # nothing in view yet
 
@@ -87,10 +87,10 @@ def test_two_phones_offline_at_the_door_then_both_see_it_delivered(server, launc
     assert "5.0★（1 条）" in worker.locator("[data-testid=pass-rating]").inner_text()
 
     # The server holds one visit and one review, about the same worker and the same household.
-    with sqlite3.connect(server.tmp / "var" / "doorpass.db") as db:
-        visits = db.execute("SELECT id, serial, household_device, place FROM visits WHERE serial = ?", (code["serial"],)).fetchall()
-        reviews = db.execute("SELECT serial, visit_id, stars, tags, comment FROM reviews WHERE serial = ?", (code["serial"],)).fetchall()
-        applied = db.execute("SELECT kind, count(*) FROM sync_records WHERE serial = ? GROUP BY kind", (code["serial"],)).fetchall()
+    db = server.database_url
+    visits = rows(db, "SELECT id, serial, household_device, place FROM visits WHERE serial = ?", code["serial"])
+    reviews = rows(db, "SELECT serial, visit_id, stars, tags, comment FROM reviews WHERE serial = ?", code["serial"])
+    applied = rows(db, "SELECT kind, count(*) FROM sync_records WHERE serial = ? GROUP BY kind", code["serial"])
     assert len(visits) == 1 and visits[0][1:] == (code["serial"], visits[0][2], "和平小区 5 栋 302")
     assert reviews == [(code["serial"], visits[0][0], 5, "professional", "准时到，做得仔细")]
     assert sorted(applied) == [("checkin", 1), ("review", 1)]

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from tests.conftest import PG
+from tests.dbquery import rows
 from tests.records import Device, uuid7
 from tests.served import ROOT, Served, free_port, wait_healthy
 from tests.sync_client import DroppingProxy, Outbox, body_hash
@@ -54,25 +55,7 @@ def make_records(device: Device, phone, outlet_id: int, n: int, rng: random.Rand
 
 def server_set(database_url: str, device_id: str) -> dict[str, str]:
     """What the server stores for this device: {record id: content hash}."""
-    if database_url.startswith("sqlite"):
-        import sqlite3
-
-        with sqlite3.connect(database_url.split("///", 1)[1]) as c:
-            rows = c.execute("SELECT id, body_hash FROM sync_records WHERE device_id = ?", (device_id,)).fetchall()
-        return dict(rows)
-    import asyncio
-
-    import asyncpg
-
-    async def fetch() -> dict[str, str]:
-        conn = await asyncpg.connect(database_url.replace("postgresql+asyncpg", "postgresql"))
-        try:
-            rows = await conn.fetch("SELECT id, body_hash FROM sync_records WHERE device_id = $1", device_id)
-            return {r["id"]: r["body_hash"] for r in rows}
-        finally:
-            await conn.close()
-
-    return asyncio.run(fetch())
+    return dict(rows(database_url, "SELECT id, body_hash FROM sync_records WHERE device_id = ?", device_id))
 
 
 def check_exactly_once(database_url: str, box: Outbox) -> None:
