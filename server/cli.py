@@ -47,14 +47,12 @@ async def _seed(base_url: str) -> dict:
 
 def _write_activation_qrs(seeded: dict, folder: Path) -> dict:
     """Each fresh code's activation QR as an SVG under var/demo/ (open it on screen, scan it with the worker app)."""
-    from server.domain.passes.services import activation_svg
-
     folder.mkdir(parents=True, exist_ok=True)
     for old in folder.glob("activation-*.svg"):  # earlier runs' codes no longer work
         old.unlink()
     for c in seeded["activation_codes"]:
         path = folder / f"activation-{c['serial']}-{c['expected_status']}.svg"
-        path.write_text(activation_svg(c["url"]), encoding="utf-8")
+        path.write_text(c.pop("qr_svg"), encoding="utf-8")
         c["qr_file"] = str(path)
     return seeded
 

@@ -87,4 +87,5 @@ async def _fresh_code(session: AsyncSession, master: bytes, settings: Settings, 
         elif expected == "revoked":
             # A revoked pass refuses enrollment: its code is printed to show that refusal.
             await passes.revoke(session, master, act.serial, ps.ReasonBody(reason=reason or "已注销", reason_en=reason_en), now=now, actor=ACTOR)
-    return {"code": act.code, "serial": act.serial, "expected_status": expected, "name": worker.name, "url": act.url}
+    return {"code": act.code, "serial": act.serial, "expected_status": expected, "name": worker.name, "url": act.url,
+            "qr_svg": act.qr_svg}

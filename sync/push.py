@@ -44,8 +44,9 @@ class DuplicateOf(Exception):
         self.record_id = record_id
 
 
-Applier = Callable[[AsyncSession, Any, str, int], Awaitable[int | None]]
-"""(session, record, device_id, now) -> serial the record is about (or None); raises Rejected / DuplicateOf."""
+Applier = Callable[[AsyncSession, Any, str, int], Awaitable[None]]
+"""(session, record, device_id, now): store the record, or raise Rejected / DuplicateOf. (The pass a record
+is about is read from the record itself, by `_serial_hint`, when its id is claimed.)"""
 
 
 

@@ -1,7 +1,7 @@
 import { useState } from "preact/hooks";
 import { type Key, t } from "../i18n";
 import { addRecord } from "../app/outbox";
-import { trySave } from "./save";
+import { UserError, trySave } from "./save";
 
 const TAGS = ["punctual", "professional", "polite", "clean", "careful", "friendly"] as const;
 const CATEGORIES = ["service_quality", "conduct", "safety", "property", "identity", "price", "other"] as const;
@@ -46,10 +46,6 @@ export function ReviewForm({ frame, visitId, who, onDone }: { frame: string; vis
   );
 }
 
-class PhotoError extends Error {
-  name = "PhotoError";
-}
-
 /** The server takes complaint photos up to 512 KB; stay under it with room to spare. */
 const PHOTO_LIMIT = 480 * 1024;
 
@@ -59,7 +55,7 @@ async function photoBase64(file: File): Promise<string> {
   try {
     bitmap = await createImageBitmap(file);
   } catch {
-    throw new PhotoError("not an image this browser can read");
+    throw new UserError(t("complaint.photo_bad")); // not an image this browser can read
   }
   for (const [side, quality] of [[1280, 0.8], [1280, 0.6], [960, 0.6], [720, 0.5], [480, 0.5]]) {
     const scale = Math.min(1, side / Math.max(bitmap.width, bitmap.height));
@@ -72,7 +68,7 @@ async function photoBase64(file: File): Promise<string> {
     for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
     return btoa(s);
   }
-  throw new PhotoError("too large even when shrunk");
+  throw new UserError(t("complaint.photo_bad")); // too large even when shrunk
 }
 
 /** A household's complaint about a verified visit; it reaches the agency and the regulator. */

@@ -57,7 +57,7 @@ def visit_key(parsed: crypto.Parsed) -> str:
 
 
 def make_appliers(lists: tuple[crypto.TrustList, crypto.StatusList]) -> dict[str, Applier]:
-    """One applier per record kind, for one batch; each returns the pass serial the record is about."""
+    """One applier per record kind, for one batch; each stores its record or raises Rejected / DuplicateOf."""
     enrolled: dict[int, bool] = {}
 
     async def is_enrolled(session: AsyncSession, serial: int) -> bool:
@@ -66,7 +66,7 @@ def make_appliers(lists: tuple[crypto.TrustList, crypto.StatusList]) -> dict[str
             enrolled[serial] = row is not None and row[0] is not None
         return enrolled[serial]
 
-    async def checkin(session: AsyncSession, r: w.Checkin, device_id: str, now: int) -> int:
+    async def checkin(session: AsyncSession, r: w.Checkin, device_id: str, now: int) -> None:
         if not await is_enrolled(session, r.serial):
             raise Rejected("找不到这张已激活的上门服务证", "No activated pass with this number")
         values = dict(id=r.visit_id, serial=r.serial, household_device=r.household_device, service=r.service,
@@ -75,9 +75,8 @@ def make_appliers(lists: tuple[crypto.TrustList, crypto.StatusList]) -> dict[str
             _insert(session)(Visit).values(**values).on_conflict_do_update(
                 index_elements=["id"], set_={k: v for k, v in values.items() if k != "id"})
         )
-        return r.serial
 
-    async def checkout(session: AsyncSession, r: w.Checkout, device_id: str, now: int) -> int:
+    async def checkout(session: AsyncSession, r: w.Checkout, device_id: str, now: int) -> None:
         v = await session.get(Visit, r.visit_id)
         if v is not None and v.serial != r.serial:
             raise Rejected("签退的证号与签到不一致", "The check-out pass number differs from the check-in")
@@ -88,9 +87,8 @@ def make_appliers(lists: tuple[crypto.TrustList, crypto.StatusList]) -> dict[str
                               day=EPOCH + timedelta(days=r.at // 86400), ended_at=r.at))
         else:
             v.ended_at = r.at
-        return r.serial
 
-    async def review(session: AsyncSession, r: w.Review, device_id: str, now: int) -> int:
+    async def review(session: AsyncSession, r: w.Review, device_id: str, now: int) -> None:
         parsed = await proof(lists, r.frame)
         cred, digest = parsed.cred, visit_key(parsed)
         if (await session.execute(select(Review.id).where(Review.frame_digest == digest))).first() is not None:
@@ -98,9 +96,8 @@ def make_appliers(lists: tuple[crypto.TrustList, crypto.StatusList]) -> dict[str
         session.add(Review(id=r.id, serial=cred.serial, frame_digest=digest, visit_id=r.visit_id, stars=r.stars,
                            tags=",".join(r.tags), comment=r.comment, at=r.at))
         await session.flush()
-        return cred.serial
 
-    async def complaint(session: AsyncSession, r: w.Complaint, device_id: str, now: int) -> int:
+    async def complaint(session: AsyncSession, r: w.Complaint, device_id: str, now: int) -> None:
         parsed = await proof(lists, r.frame)
         cred = parsed.cred
         photo = None
@@ -113,7 +110,6 @@ def make_appliers(lists: tuple[crypto.TrustList, crypto.StatusList]) -> dict[str
                 raise Rejected("投诉照片超过 512 KB", "The complaint photo is over 512 KB")
         session.add(Complaint(id=r.id, serial=cred.serial, agency_id=cred.agency_id, frame_digest=visit_key(parsed),
                               category=r.category, text=r.text, photo=photo, at=r.at))
-        return cred.serial
 
     async def session_open(session: AsyncSession, r: w.Session, device_id: str, now: int) -> None:
         if await session.get(Outlet, r.outlet_id) is None:
@@ -129,9 +125,8 @@ def make_appliers(lists: tuple[crypto.TrustList, crypto.StatusList]) -> dict[str
         )
         if opened.first() is None:
             raise Rejected("这个培训场次已经建立过了", "This training session already exists")
-        return None
 
-    async def attendance(session: AsyncSession, r: w.Attendance, device_id: str, now: int) -> int | None:
+    async def attendance(session: AsyncSession, r: w.Attendance, device_id: str, now: int) -> None:
         if (r.frame is None) == (r.trainee_number is None):
             raise Rejected("签到需要扫描证件或输入学员编号（二选一）", "Attendance needs a scanned pass or a trainee number (one of them)")
         serial, name = None, ""
@@ -151,7 +146,6 @@ def make_appliers(lists: tuple[crypto.TrustList, crypto.StatusList]) -> dict[str
                 await session.execute(select(Attendance.id).where(Attendance.session_id == r.session_id, Attendance.trainee == trainee))
             ).scalar_one()
             raise DuplicateOf(existing)
-        return serial
 
     return {"checkin": checkin, "checkout": checkout, "review": review, "complaint": complaint,
             "session": session_open, "attendance": attendance}

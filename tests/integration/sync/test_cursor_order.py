@@ -10,26 +10,19 @@ import asyncio
 
 import pytest
 
-import crypto
 import sync
 from server.db.engine import Database
 from server.domain.records.services import make_appliers
+from server.domain.verify.services import ListCache
 from server.settings import Settings
 from tests.integration.conftest import Admin
 from tests.records import Device
-
-
-async def _lists(client) -> tuple[crypto.TrustList, crypto.StatusList]:  # type: ignore[no-untyped-def]
-    root = crypto.b64u_decode((await client.get("/api/root")).json()["root_pub"])
-    trust = crypto.open_trust((await client.get("/api/trust")).json(), root)
-    return trust, crypto.open_status((await client.get("/api/status")).json(), trust.status_pub)
 
 
 async def test_a_push_that_commits_late_is_still_pulled(client, admin: Admin, clock, settings: Settings) -> None:  # type: ignore[no-untyped-def]
     if settings.database_url.startswith("sqlite"):
         pytest.skip("SQLite runs one writer at a time (BEGIN IMMEDIATE): no push can commit out of cursor order")
     phone = await admin.enrolled_phone()
-    appliers = make_appliers(await _lists(client))
     first, second = Device(), Device()
     r1 = first.record("review", frame=phone.live(clock.now()), stars=5, comment="first")
     r2 = second.record("review", frame=phone.live(clock.now() + 30), stars=4, comment="second")
@@ -42,6 +35,8 @@ async def test_a_push_that_commits_late_is_still_pulled(client, admin: Admin, cl
         return new, [r["comment"] for r in reviews]
 
     try:
+        async with db.transaction() as s:
+            appliers = make_appliers(await ListCache().get(s))
         seen: list[str] = []
         async with db.transaction() as slow:  # takes the lower cursor, commits last
             (receipt,), _ = await sync.push(slow, first.id, [r1], appliers, now=clock.now())
