@@ -159,3 +159,33 @@ def test_long_waits_and_refusals_are_shown_not_dropped(server, launch) -> None: 
     page.reload()  # the refused record stays on the phone with its reason
     page.wait_for_selector("[data-testid=record][data-kind=session][data-state=attention]")
     assert "找不到这个服务网点" in page.locator("[data-testid=record][data-kind=session]").inner_text()
+
+
+def test_a_second_staff_phone_joins_the_outlets_session(server, launch) -> None:  # type: ignore[no-untyped-def]
+    """Two staff at one outlet: one opens the session; the other finds it through the pull, joins, and checks a
+    trainee in offline, into that same session."""
+    course = f"收纳整理 {uuid.uuid4().hex[:4]}"
+    opener = launch().new_page()
+    first_visit(opener, server.base + "/outlet")
+    opener.fill("input[inputmode=numeric]", "1")
+    opener.fill("input[maxlength='100']", course)
+    opener.click("[data-testid=session-start]")
+    opener.goto(server.base + "/records")
+    opener.wait_for_selector("[data-testid=record][data-kind=session][data-state=delivered]", timeout=30000)
+
+    ctx = launch()
+    helper = ctx.new_page()
+    first_visit(helper, server.base + "/outlet")
+    helper.fill("input[inputmode=numeric]", "1")
+    helper.click("[data-testid=sessions-find]")
+    helper.click(f"[data-testid=session-join] >> text={course}", timeout=20000)
+    ctx.set_offline(True)
+    helper.fill("[data-testid=trainee-number]", "T-0100")
+    helper.click("[data-testid=trainee-add]")
+    helper.wait_for_selector("text=签到成功")
+    ctx.set_offline(False)
+    helper.goto(server.base + "/records")
+    helper.wait_for_selector("[data-testid=record][data-kind=attendance][data-state=delivered]", timeout=30000)
+
+    (session_id,), = rows(server.database_url, "SELECT id FROM training_sessions WHERE course = ?", course)
+    assert rows(server.database_url, "SELECT trainee FROM attendance WHERE session_id = ?", session_id) == [("no:T-0100",)]

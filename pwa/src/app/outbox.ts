@@ -209,25 +209,35 @@ interface Pulled {
   more: boolean;
   records: { id: string; status: string; reason: string; reason_en: string; received_at: number }[];
   reviews: { id: string; serial: number; stars: number; tags: string[]; comment: string; at: number }[];
+  sessions: { session_id: string; course: string; day: string }[];
+}
+
+/** A training session of this phone's outlet, opened on any staff phone; staff can join it. */
+export interface OutletSession {
+  session_id: string;
+  outlet_id: number;
+  course: string;
+  day: string;
 }
 
 /** Pull what the server holds for this phone since the last cursor: receipts of its own records (a receipt
- * lost on the way is recovered here), and reviews about this phone's worker. One pull at a time across tabs
+ * lost on the way is recovered here), reviews about this phone's worker, and its outlet's training sessions. One pull at a time across tabs
  * (a Web Lock), and each page's cursor is stored in the same transaction as what it brought: two syncs
  * started together (app open, `online`, focus) can neither skip nor forget a review. */
-export async function pullOnce(serial?: number): Promise<void> {
+export async function pullOnce(serial?: number, outletId?: number): Promise<void> {
   const locks = (navigator as Navigator & { locks?: LockManager }).locks;
-  if (!locks) return pullPages(serial);
-  await locks.request("doorpass-pull", () => pullPages(serial));
+  if (!locks) return pullPages(serial, outletId);
+  await locks.request("doorpass-pull", () => pullPages(serial, outletId));
 }
 
-async function pullPages(serial?: number): Promise<void> {
+async function pullPages(serial?: number, outletId?: number): Promise<void> {
   const device = await deviceId();
   try {
     for (let page = 0; page < 20; page++) {
       const cursor = (await kvGet<number>("pull_cursor")) ?? 0;
       const q = new URLSearchParams({ device_id: device, cursor: String(cursor) });
       if (serial !== undefined) q.set("serial", String(serial));
+      if (outletId !== undefined) q.set("outlet_id", String(outletId));
       const r = await fetch(`/api/sync/pull?${q}`, { cache: "no-store" });
       if (!r.ok) return;
       const body = (await r.json()) as Pulled;
@@ -243,10 +253,26 @@ async function pullPages(serial?: number): Promise<void> {
       const tx = (await db()).transaction("kv", "readwrite");
       const reviews = ((await tx.store.get("my_reviews")) ?? []) as Pulled["reviews"];
       for (const rv of body.reviews) if (rv.serial === serial && !reviews.some((o) => o.id === rv.id)) reviews.push(rv);
-      await Promise.all([tx.store.put(reviews, "my_reviews"), tx.store.put(body.cursor, "pull_cursor"), tx.done]);
+      const sessions = ((await tx.store.get("outlet_sessions")) ?? []) as OutletSession[];
+      if (outletId !== undefined)
+        for (const x of body.sessions ?? [])
+          if (!sessions.some((o) => o.session_id === x.session_id)) sessions.push({ ...x, outlet_id: outletId });
+      await Promise.all([
+        tx.store.put(reviews, "my_reviews"), tx.store.put(sessions.slice(-50), "outlet_sessions"),
+        tx.store.put(body.cursor, "pull_cursor"), tx.done,
+      ]);
       if (!body.more) break;
     }
   } finally {
     changed();
+  }
+}
+
+/** This phone's outlet (outlet staff): its sessions come with every pull. A new outlet pulls again from the
+ * start, so sessions opened before it was set are found too (a pull repeats nothing it already applied). */
+export async function setOutlet(outletId: number): Promise<void> {
+  const tx = (await db()).transaction("kv", "readwrite");
+  if ((await tx.store.get("outlet_id")) !== outletId) {
+    await Promise.all([tx.store.put(outletId, "outlet_id"), tx.store.put(0, "pull_cursor"), tx.done]);
   }
 }

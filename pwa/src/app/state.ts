@@ -105,7 +105,7 @@ export async function syncAll(force = false): Promise<void> {
   await syncOutbox(force);
   try {
     const pass = await (await db()).get("pass", "current");
-    await pullOnce(pass?.serial);
+    await pullOnce(pass?.serial, await kvGet<number>("outlet_id"));
   } catch {
     /* the next sync pulls again */
   }

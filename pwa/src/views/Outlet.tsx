@@ -2,20 +2,15 @@ import { useEffect, useState } from "preact/hooks";
 import { type Key, t } from "../i18n";
 import { dateTime } from "../app/format";
 import { useAppState } from "../app/hooks";
-import { addRecord, allRecords, uuid7 } from "../app/outbox";
-import { now } from "../app/state";
+import { type OutletSession, addRecord, allRecords, onOutbox, setOutlet, uuid7 } from "../app/outbox";
+import { now, syncAll } from "../app/state";
 import { kvGet, kvSet } from "../app/store";
 import { useOutbox } from "../app/useOutbox";
 import { trySave } from "./save";
 import * as dp1 from "../dp1";
 import { Scanner } from "./Scanner";
 
-interface OpenSession {
-  session_id: string;
-  outlet_id: number;
-  course: string;
-  day: string;
-}
+type OpenSession = OutletSession;
 
 /** Outlet staff check trainees in to a training session, offline: scanned passes or typed trainee numbers. */
 export function Outlet() {
@@ -28,7 +23,17 @@ export function Outlet() {
   const [scanning, setScanning] = useState(false);
   const [number, setNumber] = useState("");
   const [message, setMessage] = useState<{ text: string; bad?: boolean } | null>(null);
-  useEffect(() => void kvGet<OpenSession>("outlet_session").then((x) => setSession(x ?? null)), []);
+  const [known, setKnown] = useState<OutletSession[]>([]);
+  useEffect(() => {
+    void kvGet<OpenSession>("outlet_session").then((x) => setSession(x ?? null));
+    void kvGet<number>("outlet_id").then((x) => x !== undefined && setOutletId(String(x)));
+    const loadKnown = () => void kvGet<OutletSession[]>("outlet_sessions").then((x) => setKnown(x ?? []));
+    loadKnown();
+    return onOutbox(loadKnown); // pulls bring the outlet's sessions and signal through the outbox
+  }, []);
+  const join = async (x: OpenSession) => {
+    if (await trySave(() => kvSet("outlet_session", x), (text) => setMessage({ text, bad: true }))) setSession(x);
+  };
 
   if (session === undefined) return <main />;
   if (session === null)
@@ -41,6 +46,7 @@ export function Outlet() {
           const saved = await trySave(async () => {
             await addRecord("session", open, `${course} · ${day}`);
             await kvSet("outlet_session", open);
+            await setOutlet(open.outlet_id);
           }, (text) => setMessage({ text, bad: true }));
           if (saved) setSession(open);
         }}>
@@ -51,6 +57,16 @@ export function Outlet() {
           {message?.bad && <p class="error" role="alert" data-testid="outlet-message">{message.text}</p>}
           <button class="primary" type="submit" data-testid="session-start">{t("outlet.start")}</button>
         </form>
+        <section class="sheet">
+          <h2>{t("outlet.join_title")}</h2>
+          <button disabled={!outletId || !s.online} data-testid="sessions-find"
+            onClick={async () => { await setOutlet(Number(outletId)); await syncAll(true); }}>{t("outlet.find")}</button>
+          {known.filter((x) => x.outlet_id === Number(outletId)).slice(-5).reverse().map((x) => (
+            <button key={x.session_id} class="big" data-testid="session-join" onClick={() => void join(x)}>
+              {t("outlet.join", { course: x.course, day: x.day })}
+            </button>
+          ))}
+        </section>
       </main>
     );
 
