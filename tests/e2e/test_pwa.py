@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import io
-from pathlib import Path
 import time
+from pathlib import Path
 
 import pytest
+import segno
 import zxingcpp
 from PIL import Image
+
+import crypto
 
 from tests.e2e.camera import image_luma, write_planes, write_y4m
 from tests.e2e.conftest import controlled, enroll_in_browser, first_visit, lists_loaded
@@ -50,6 +53,13 @@ def test_worker_enrolls_and_the_screenshotted_qr_verifies(server, launch) -> Non
     page = ctx.new_page()
     enroll_in_browser(page, server.base, code["code"])
     assert page.locator("[data-testid=pass-name]").inner_text() == code["name"]
+    # Screen Wake Lock: refused by this browser profile, the pass says the screen may go dark; once allowed, it holds it.
+    page.wait_for_selector("main[data-wake=off] >> text=屏幕可能会自动熄灭")
+    ctx.new_cdp_session(page).send("Browser.grantPermissions", {"permissions": ["wakeLockScreen"], "origin": server.base})
+    page.reload()
+    page.wait_for_selector("[data-testid=pass-qr][data-step]", timeout=20000)
+    page.wait_for_selector("main[data-wake=held]")
+    assert page.locator("text=屏幕可能会自动熄灭").count() == 0
     qr = _decode_png(page.locator("[data-testid=pass-qr]").screenshot())
     assert qr.startswith("DP1:")
     status, answer = server.call("/api/verify", {"qr": qr})
@@ -82,6 +92,25 @@ def test_worker_enrolls_by_scanning_the_agency_activation_qr(server, launch, tmp
     assert page.locator("[data-testid=pass-name]").inner_text() == code["name"]
     qr = _decode_png(page.locator("[data-testid=pass-qr]").screenshot())
     assert server.call("/api/verify", {"qr": qr})[1]["result"] == "valid"
+
+
+def test_household_is_warned_when_the_photo_does_not_match_the_pass(server, launch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    phone = server.phone("valid")
+    page = launch(write_y4m(tmp_path / "cam.y4m", [phone.live()], frames_each=20)).new_page()
+    # someone between the phone and the server swaps the photo: its digest no longer matches the signed pass
+    page.route("**/api/passes/*/photo", lambda route: route.fulfill(status=200, content_type="image/png",
+                                                                     body=_png_of(server.base)))
+    first_visit(page, server.base + "/verify")
+    page.click("[data-testid=start-scan]")
+    page.wait_for_selector("[data-testid=verdict][data-result=valid]", timeout=20000)
+    page.wait_for_selector("text=照片与证件不符！", timeout=10000)
+    assert page.locator("[data-testid=verdict-photo]").count() == 0
+
+
+def _png_of(text: str) -> bytes:
+    out = io.BytesIO()
+    segno.make(text).save(out, kind="png", scale=4)
+    return out.getvalue()
 
 
 def _household_scan(server, launch, tmp_path, qr: str) -> tuple[str, str, object]:  # type: ignore[no-untyped-def]
@@ -133,15 +162,12 @@ def test_household_sees_yellow_and_red_online_with_reason(server, launch, tmp_pa
     page.wait_for_selector("[data-testid=verdict][data-source=online]", timeout=20000)
     v = page.locator("[data-testid=verdict]")
     assert v.get_attribute("data-result") == status
+    page.wait_for_selector("[data-testid=verdict-photo]", timeout=10000)  # fetched, and its digest matched the pass
     assert "原因" in v.inner_text()
 
 
 def test_household_picks_a_photo_of_a_printed_card(server, launch, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    import segno
-
     phone = server.phone("valid")
-    import crypto
-
     png = tmp_path / "card.png"
     segno.make(crypto.make_card(phone.cred, phone.sig), error="m", boost_error=False).save(str(png), scale=6, border=4)
     ctx = launch()

@@ -56,6 +56,9 @@ def test_two_phones_offline_at_the_door_then_both_see_it_delivered(any_db_server
     worker.click("[data-testid=checkin-scan]")
     worker.set_input_files("[data-testid=scanner-photo]", str(visit_png))
     worker.fill("[data-testid=checkin-form] input >> nth=0", "和平小区 5 栋 302")
+    worker_ctx.grant_permissions(["geolocation"], origin=server.base)  # the worker agrees to share the place
+    worker_ctx.set_geolocation({"latitude": 31.2304, "longitude": 121.4737})
+    worker.check("text=同时记录我的位置（可选）")
     worker.click("[data-testid=checkin-submit]")
     worker.wait_for_selector("[data-testid=checkout]")
 
@@ -88,9 +91,9 @@ def test_two_phones_offline_at_the_door_then_both_see_it_delivered(any_db_server
 
     # The server holds one visit and one review, about the same worker and the same household.
     db = server.database_url
-    visits = rows(db, "SELECT id, serial, household_device, place FROM visits WHERE serial = ?", code["serial"])
+    visits = rows(db, "SELECT id, serial, household_device, place, lat, lon FROM visits WHERE serial = ?", code["serial"])
     reviews = rows(db, "SELECT serial, visit_id, stars, tags, comment FROM reviews WHERE serial = ?", code["serial"])
     applied = rows(db, "SELECT kind, count(*) FROM sync_records WHERE serial = ? GROUP BY kind", code["serial"])
-    assert len(visits) == 1 and visits[0][1:] == (code["serial"], visits[0][2], "和平小区 5 栋 302")
+    assert len(visits) == 1 and visits[0][1:] == (code["serial"], visits[0][2], "和平小区 5 栋 302", 31.2304, 121.4737)
     assert reviews == [(code["serial"], visits[0][0], 5, "professional", "准时到，做得仔细")]
     assert sorted(applied) == [("checkin", 1), ("review", 1)]

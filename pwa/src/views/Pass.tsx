@@ -20,7 +20,7 @@ export function Pass() {
   const [pass, setPass] = useState<StoredPass | null | undefined>(undefined);
   const [frame, setFrame] = useState<{ step: number; code: number } | null>(null);
   const [photo, setPhoto] = useState<PhotoState>({ kind: "pending" });
-  const [wake, setWake] = useState(true);
+  const [wake, setWake] = useState<"asking" | "held" | "off">("asking");
   const canvas = useRef<HTMLCanvasElement>(null);
   useTicker(1000);
 
@@ -42,9 +42,9 @@ export function Pass() {
     const take = async () => {
       try {
         lock = await navigator.wakeLock.request("screen");
-        setWake(true);
+        setWake("held");
       } catch {
-        setWake(false);
+        setWake("off");
       }
     };
     void take();
@@ -83,7 +83,7 @@ export function Pass() {
   const issuer = s.trust ? dp1.findIssuer(s.trust, cred.kid) : undefined;
   const left = 30 - (now() % 30);
   return (
-    <main class="pass">
+    <main class="pass" data-wake={wake}>
       <section class={`passcard ${status === null ? "grey" : COLOURS[status]}`} data-testid="passcard">
         <div class="who">
           {photo.kind === "ok" ? <img class="photo" src={photo.url} alt="" /> : <div class="photo placeholder">{cred.name.slice(0, 1)}</div>}
@@ -108,7 +108,7 @@ export function Pass() {
       <div class="countdown"><div style={{ width: `${(left / 30) * 100}%` }} /></div>
       <p class="small">{t("pass.refresh_in", { n: left })}</p>
       {s.clockKnown && Math.abs(s.clockOffset) > 60 && <p class="note" data-testid="clock-note">{t("pass.clock_fixed", { n: duration(s.clockOffset) })}</p>}
-      {!wake && <p class="small">{t("pass.wake_off")}</p>}
+      {wake === "off" && <p class="small">{t("pass.wake_off")}</p>}
       <CheckinPanel serial={pass.serial} cred={cred} />
     </main>
   );
