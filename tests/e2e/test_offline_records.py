@@ -170,6 +170,7 @@ def test_a_second_staff_phone_joins_the_outlets_session(server, launch) -> None:
     opener.fill("input[inputmode=numeric]", "1")
     opener.fill("input[maxlength='100']", course)
     opener.click("[data-testid=session-start]")
+    opener.wait_for_selector("[data-testid=trainee-number]")  # saved on the phone: the session screen opens
     opener.goto(server.base + "/records")
     opener.wait_for_selector("[data-testid=record][data-kind=session][data-state=delivered]", timeout=30000)
 
