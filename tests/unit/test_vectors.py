@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,9 +10,8 @@ from pathlib import Path
 import pytest
 
 import crypto
+from tests.conftest import ROOT, VECTORS
 
-ROOT = Path(__file__).resolve().parents[2]
-VECTORS = Path(os.environ.get("DP1_VECTORS") or ROOT.parent / "shared" / "vectors" / "dp1.json")
 DATA = json.loads(VECTORS.read_text(encoding="utf-8"))
 CASES = DATA["cases"]
 

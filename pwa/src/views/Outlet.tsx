@@ -10,13 +10,11 @@ import { trySave } from "./save";
 import * as dp1 from "../dp1";
 import { Scanner } from "./Scanner";
 
-type OpenSession = OutletSession;
-
 /** Outlet staff check trainees in to a training session, offline: scanned passes or typed trainee numbers. */
 export function Outlet() {
   const s = useAppState();
   const records = useOutbox();
-  const [session, setSession] = useState<OpenSession | null | undefined>(undefined);
+  const [session, setSession] = useState<OutletSession | null | undefined>(undefined);
   const [outletId, setOutletId] = useState("");
   const [course, setCourse] = useState("");
   const [day, setDay] = useState(new Date(now() * 1000).toISOString().slice(0, 10));
@@ -25,13 +23,13 @@ export function Outlet() {
   const [message, setMessage] = useState<{ text: string; bad?: boolean } | null>(null);
   const [known, setKnown] = useState<OutletSession[]>([]);
   useEffect(() => {
-    void kvGet<OpenSession>("outlet_session").then((x) => setSession(x ?? null));
+    void kvGet<OutletSession>("outlet_session").then((x) => setSession(x ?? null));
     void kvGet<number>("outlet_id").then((x) => x !== undefined && setOutletId(String(x)));
     const loadKnown = () => void kvGet<OutletSession[]>("outlet_sessions").then((x) => setKnown(x ?? []));
     loadKnown();
     return onOutbox(loadKnown); // pulls bring the outlet's sessions and signal through the outbox
   }, []);
-  const join = async (x: OpenSession) => {
+  const join = async (x: OutletSession) => {
     if (await trySave(() => kvSet("outlet_session", x), (text) => setMessage({ text, bad: true }))) setSession(x);
   };
 
