@@ -106,3 +106,9 @@ def first_visit(page, url: str) -> None:  # type: ignore[no-untyped-def]
     page.goto(url)
     controlled(page)
     lists_loaded(page)
+
+
+def device_id(page) -> str:  # type: ignore[no-untyped-def]
+    """The id this phone made for itself (IndexedDB), which its records carry to the server."""
+    return page.evaluate("""new Promise(res => { const o = indexedDB.open('doorpass'); o.onsuccess = () => {
+      const q = o.result.transaction('kv').objectStore('kv').get('device_id'); q.onsuccess = () => res(q.result); }; })""")

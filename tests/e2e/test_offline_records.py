@@ -12,13 +12,7 @@ from PIL import Image
 
 from tests.dbquery import rows
 from tests.e2e.camera import write_y4m
-from tests.e2e.conftest import enroll_in_browser, first_visit, lists_loaded
-
-
-def device_id(page) -> str:  # type: ignore[no-untyped-def]
-    """The id this phone made for itself (IndexedDB), which its records carry to the server."""
-    return page.evaluate("""new Promise(res => { const o = indexedDB.open('doorpass'); o.onsuccess = () => {
-      const q = o.result.transaction('kv').objectStore('kv').get('device_id'); q.onsuccess = () => res(q.result); }; })""")
+from tests.e2e.conftest import device_id, enroll_in_browser, first_visit, lists_loaded
 
 
 def test_a_day_offline_then_delivered_once(any_db_server, launch, tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from tests.dbquery import rows
 from tests.e2e.camera import image_luma, write_planes
-from tests.e2e.conftest import enroll_in_browser, first_visit, lists_loaded
+from tests.e2e.conftest import device_id, enroll_in_browser, first_visit, lists_loaded
 
 WHITE = b"\xff" * (640 * 480)
 
@@ -94,6 +94,7 @@ def test_two_phones_offline_at_the_door_then_both_see_it_delivered(any_db_server
     visits = rows(db, "SELECT id, serial, household_device, place, lat, lon FROM visits WHERE serial = ?", code["serial"])
     reviews = rows(db, "SELECT serial, visit_id, stars, tags, comment FROM reviews WHERE serial = ?", code["serial"])
     applied = rows(db, "SELECT kind, count(*) FROM sync_records WHERE serial = ? GROUP BY kind", code["serial"])
-    assert len(visits) == 1 and visits[0][1:] == (code["serial"], visits[0][2], "和平小区 5 栋 302", 31.2304, 121.4737)
+    assert len(visits) == 1
+    assert visits[0][1:] == (code["serial"], device_id(household), "和平小区 5 栋 302", 31.2304, 121.4737)
     assert reviews == [(code["serial"], visits[0][0], 5, "professional", "准时到，做得仔细")]
     assert sorted(applied) == [("checkin", 1), ("review", 1)]
