@@ -36,7 +36,6 @@ seed: init
 	$(PY) -m server seed-demo
 
 serve: install
-	@echo "DoorPass on http://127.0.0.1:8000  (admin token: var/admin.token)"
 	$(PY) -m server serve
 
 test: install pwa-deps

@@ -1,4 +1,4 @@
-"""DP1, the door-service pass format (shared/spec/DP1.md): pure functions, no I/O, time passed in."""
+"""DP1, the door-service pass format (docs/spec/dp1.md): pure functions, no I/O, time passed in."""
 
 from crypto.dp1 import (
     SERVICE_BITS,

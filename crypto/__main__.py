@@ -14,7 +14,7 @@ from crypto import CryptoError, b64u_decode, open_status, open_trust, verify
 
 
 class BadFile(Exception):
-    """The vectors file is not shaped like shared/vectors/dp1.json."""
+    """The vectors file is not shaped like tests/vectors/dp1.json."""
 
 
 def _field(obj: Any, key: str, where: str) -> Any:
@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m crypto", description="DP1 tools")
     sub = parser.add_subparsers(dest="cmd", required=True)
     v = sub.add_parser("verify", help="print the result code of every case of a vectors file, as one JSON list")
-    v.add_argument("--vectors", required=True, metavar="PATH", help="a file shaped like shared/vectors/dp1.json")
+    v.add_argument("--vectors", required=True, metavar="PATH", help="a file shaped like tests/vectors/dp1.json")
     args = parser.parse_args(argv)
     try:
         results = verify_vectors(args.vectors)

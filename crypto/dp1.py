@@ -1,4 +1,4 @@
-"""DP1 credentials, live frames and printed cards (shared/spec/DP1.md), strictly decoded."""
+"""DP1 credentials, live frames and printed cards (docs/spec/dp1.md), strictly decoded."""
 
 from __future__ import annotations
 

@@ -70,6 +70,14 @@ async def _root_pub() -> str:
         await db.dispose()
 
 
+def _address(host: str, port: int) -> str:
+    """The address a person opens for this host and port (an IPv6 literal in brackets)."""
+    shown = "127.0.0.1" if host in ("0.0.0.0", "") else host
+    if ":" in shown:
+        shown = f"[{shown}]"
+    return f"http://{shown}:{port}"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m server", description="DoorPass server")
     sub = parser.add_subparsers(dest="cmd", required=True)
@@ -87,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.cmd == "init":
         print(json.dumps(asyncio.run(_init())))
     elif args.cmd == "seed-demo":
-        base = args.base_url or f"http://{settings.host}:{settings.port}"
+        base = args.base_url or _address(settings.host, settings.port)
         print(json.dumps(asyncio.run(_seed(base)), ensure_ascii=False, indent=2))
     elif args.cmd == "admin-token":
         print(load_admin_token(settings.admin_token, settings.var_dir))
@@ -99,8 +107,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.workers > 1 and settings.is_sqlite:
             print("several server processes need PostgreSQL: set DATABASE_URL", file=sys.stderr)
             return 2
+        host, port = args.host or settings.host, args.port or settings.port
+        print(f"DoorPass on {_address(host, port)}  (Ctrl+C stops it)", flush=True)
         uvicorn.run(
-            "server.app:create_app", factory=True, host=args.host or settings.host, port=args.port or settings.port,
-            workers=args.workers, log_level="info", access_log=False,
+            "server.app:create_app", factory=True, host=host, port=port, workers=args.workers, log_level="info",
+            access_log=False,
         )
     return 0

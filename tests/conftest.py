@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = Path(os.environ.get("DOORPASS_SHARED", ROOT.parent / "shared"))
-VECTORS = Path(os.environ.get("DP1_VECTORS", SHARED / "vectors" / "dp1.json"))
+VECTORS = ROOT / "tests" / "vectors" / "dp1.json"
+"""The DP1 test vectors, the repository's own copy (docs/spec/dp1.md is the format they test)."""
 
 _VAR = Path(tempfile.mkdtemp(prefix="doorpass-test-"))
 os.environ.setdefault("DOORPASS_VAR", str(_VAR))

@@ -1,6 +1,6 @@
 """A newcomer's script: enroll a phone key, build a live DP1 frame from the spec, verify it.
 
-It uses no DoorPass code, only the spec (shared/spec/DP1.md) and common libraries:
+It uses no DoorPass code, only the spec (docs/spec/dp1.md) and common libraries:
 
     .venv/bin/python docs/examples/try_pass.py --code XXXX-XXXX-XXXX [--server http://127.0.0.1:8000]
 

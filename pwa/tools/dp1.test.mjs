@@ -1,5 +1,5 @@
 // node --test pwa/tools/*.test.mjs — the TypeScript DP1 module (built to tools/dist/dp1.mjs by
-// `npm run build:tools`) on published vectors: RFC 9285, RFC 6238, shared/vectors/dp1.json; then the
+// `npm run build:tools`) on published vectors: RFC 9285, RFC 6238, tests/vectors/dp1.json; then the
 // spec's shapes one by one, frames made here with a test issuer, and a loop that verify never throws.
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -10,7 +10,7 @@ import { deflateSync } from "node:zlib";
 import * as dp1 from "./dist/dp1.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const VECTORS = process.env.DP1_VECTORS ?? resolve(here, "../../../shared/vectors/dp1.json");
+const VECTORS = process.env.DP1_VECTORS ?? resolve(here, "../../tests/vectors/dp1.json");
 const data = JSON.parse(readFileSync(VECTORS, "utf8"));
 const enc = new TextEncoder();
 const subtle = globalThis.crypto.subtle;
@@ -155,19 +155,19 @@ test("TOTP: RFC 6238 SHA-1 values, 6 digits", async () => {
   assert.equal(await dp1.totp(b32.toLowerCase(), 1), await dp1.totp(b32, 1));
 });
 
-test("shared vectors: every case gives its expected result", async () => {
+test("vectors: every case gives its expected result", async () => {
   const { trust, status } = await vectorLists();
   const got = [];
   for (const c of data.cases) got.push((await dp1.verify(c.qr, c.now, trust, status, c.secret)).result);
   assert.deepEqual(got, data.cases.map((c) => c.expect));
 });
 
-test("shared vectors: status entries", async () => {
+test("vectors: status entries", async () => {
   const { status } = await vectorLists();
   for (const c of data.status_cases) assert.equal(dp1.statusAt(status, c.index), c.expect, `index ${c.index}`);
 });
 
-test("shared vectors: list cases accept and reject", async () => {
+test("vectors: list cases accept and reject", async () => {
   const root = dp1.b64uDecode(data.root_pub);
   const { trust } = await vectorLists();
   for (const c of data.list_cases) {
@@ -182,7 +182,7 @@ test("shared vectors: list cases accept and reject", async () => {
   }
 });
 
-test("shared vectors: a card made from a live frame verifies; the frame two minutes on is stale", async () => {
+test("vectors: a card made from a live frame verifies; the frame two minutes on is stale", async () => {
   const { trust, status } = await vectorLists();
   const good = data.cases[0];
   const parsed = dp1.parseQr(good.qr);

@@ -61,3 +61,12 @@ def test_newcomer_script_valid_stale_revoked(served) -> None:  # type: ignore[no
     assert {"/api/enroll", "/api/verify", "/api/trust", "/api/status"} <= set(spec["paths"])
     log = served.log_path.read_text()
     assert by_status["valid"]["code"] not in log and token not in log
+
+
+def test_serve_prints_the_address_it_serves_on(served) -> None:  # type: ignore[no-untyped-def]
+    """`make run` ends in `python -m server serve`: the address it prints is the one that answers (DOORPASS_PORT)."""
+    printed = served.log_path.read_text().splitlines()[0]
+    assert printed.startswith(f"DoorPass on {served.base} "), printed
+    assert served.base != "http://127.0.0.1:8000"  # a free port from the env, not the default
+    with urllib.request.urlopen(printed.split()[2] + "/api/health") as r:
+        assert json.loads(r.read()) == {"ok": True}

@@ -1,4 +1,4 @@
-"""The TypeScript DP1 module: its vector tool agrees with every shared case, and its node tests pass."""
+"""The TypeScript DP1 module: its vector tool agrees with every vector case, and its node tests pass."""
 
 from __future__ import annotations
 

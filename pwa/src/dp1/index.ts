@@ -1,4 +1,4 @@
-// DP1, the door-service pass format (shared/spec/DP1.md), for the browser, the service worker and Node.
+// DP1, the door-service pass format (docs/spec/dp1.md), for the browser, the service worker and Node.
 // No DOM: WebCrypto (Ed25519, SHA-256, HMAC-SHA1) and DecompressionStream only. verify() never throws.
 
 import { BadSignature, Malformed, b45Decode, b45Encode, b64uDecode, b64uEncode, concat, decodeUtf8, equal, u32be, u64be, utf8 } from "./bytes";
