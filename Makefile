@@ -5,7 +5,7 @@ PIP := .venv/bin/pip
 STAMP := .venv/.installed
 PWA_STAMP := pwa/node_modules/.installed
 
-.PHONY: run install pwa pwa-deps init seed serve test bench clean
+.PHONY: run install pwa pwa-deps init seed serve test lint bench clean
 
 run: install init pwa seed serve
 
@@ -38,7 +38,12 @@ seed: init
 serve: install
 	$(PY) -m server serve
 
-test: install pwa-deps
+# ruff (lint) and mypy (types) first: a finding stops the run before the tests.
+lint: install
+	.venv/bin/ruff check .
+	.venv/bin/mypy
+
+test: install pwa-deps lint
 	$(PY) -m pytest -q -p no:cacheprovider
 
 bench: install pwa-deps

@@ -6,9 +6,9 @@ import json
 import sys
 from pathlib import Path
 
-from bench import pwa, sync_push, verify_py
+from bench import pwa, sync_push, verify_load, verify_py
 
-BENCHES = {"verify_py": verify_py.run, "pwa": pwa.run, "sync_push": sync_push.run}
+BENCHES = {"verify_py": verify_py.run, "pwa": pwa.run, "sync_push": sync_push.run, "verify_load": verify_load.run}
 
 
 def main(argv: list[str]) -> int:

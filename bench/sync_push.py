@@ -14,13 +14,14 @@ from pathlib import Path
 
 from sqlalchemy import insert, select
 
+import crypto
 import sync
 from server.db.engine import Database
 from server.db.migrate import upgrade
-from server.db.models import SyncRecord
 from server.domain.lists.services import ensure_platform_keys
 from server.domain.records.services import make_appliers
 from server.domain.verify.services import ListCache
+from sync.models import SyncRecord
 from sync.push import canonical
 from tests.records import Device, uuid7
 
@@ -43,7 +44,7 @@ async def _prepare(url: str) -> Database:
     upgrade(url)
     db = Database(url)
     async with db.transaction() as s:
-        await ensure_platform_keys(s, b"\0" * 32, now=int(time.time()), status_size=131072)
+        await ensure_platform_keys(s, crypto.Keyring(b"\0" * 32), now=int(time.time()), status_size=131072)
         from server.db.models import Outlet
 
         s.add(Outlet(id=1, name="网点", created_at=0))
@@ -64,7 +65,8 @@ async def _bench(url: str) -> dict:
         push_s = time.perf_counter() - t0
         # baseline: the same rows, inserted in bulk batches of 100 with no checks at all
         rows = [dict(id=str(uuid.uuid4()), device_id="bulk", device_seq=r["seq"], kind=r["kind"], body=canonical(r).decode(),
-                     body_hash="0" * 64, status="applied", reason="", reason_en="", received_at=0) for r in recs]
+                     body_hash="0" * 64, body_size=len(canonical(r)), status="applied", reason="", reason_en="", received_at=0)
+                for r in recs]
         t0 = time.perf_counter()
         for i in range(0, N, BATCH):
             async with db.transaction() as s:
@@ -76,13 +78,13 @@ async def _bench(url: str) -> dict:
             t0 = time.perf_counter()
             cursor, more, got = 0, True, 0
             while more:
-                async with db.transaction() as s:
-                    cursor, more, own, _, _ = await sync.pull(s, dev.id, cursor, serial=None, outlet_id=None, limit=1000)
-                got += len(own)
+                async with db.read() as s:
+                    page = await sync.pull(s, dev.id, cursor, limit=1000)
+                cursor, more, got = page.cursor, page.more, got + len(page.records)
             pulls.append(time.perf_counter() - t0)
             assert got == N
             t0 = time.perf_counter()
-            async with db.transaction() as s:
+            async with db.read() as s:
                 n = len((await s.execute(select(SyncRecord).where(SyncRecord.device_id == dev.id))).scalars().all())
             reads.append(time.perf_counter() - t0)
             assert n == N

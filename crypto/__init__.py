@@ -15,13 +15,21 @@ from crypto.dp1 import (
     sign_cred,
 )
 from crypto.encoding import b45decode, b45encode, b64u_decode, b64u_encode
-from crypto.errors import BadSignature, CryptoError, DecryptError, Malformed
-from crypto.keys import new_master_key, new_signing_key, public_key, seal, sign, unseal, verify_sig
+from crypto.enums import IDENTITY_RESULTS, RESULTS, STATUS_RESULTS, Result, Status
+from crypto.errors import BadSignature, CryptoError, DecryptError, Malformed, UnknownKey
+from crypto.keys import (
+    Keyring,
+    master_key_id,
+    new_master_key,
+    new_signing_key,
+    public_key,
+    seal,
+    sealed_key_id,
+    sign,
+    unseal,
+    verify_sig,
+)
 from crypto.lists import (
-    STATUS_GREEN,
-    STATUS_RED,
-    STATUS_REVOKED,
-    STATUS_YELLOW,
     Issuer,
     StatusList,
     TrustList,
@@ -32,15 +40,16 @@ from crypto.lists import (
     open_trust,
     pack_status,
 )
-from crypto.totp import check_code, new_totp_secret, totp_code
-from crypto.verify import RESULTS, Verdict, verify
+from crypto.totp import check_code, check_code_now, new_totp_secret, totp_code
+from crypto.verify import Verdict, verify, verify_code
 
 __all__ = [
-    "RESULTS", "SERVICE_BITS", "STATUS_GREEN", "STATUS_RED", "STATUS_REVOKED", "STATUS_YELLOW",
-    "BadSignature", "Credential", "CryptoError", "DecryptError", "Issuer", "Malformed", "Parsed", "StatusList",
-    "TrustList", "Verdict",
-    "b45decode", "b45encode", "b64u_decode", "b64u_encode", "build_status", "build_trust", "check_code", "day",
-    "decode_cred", "encode_cred", "live_message", "make_card", "make_frame", "make_live_qr", "new_master_key",
+    "IDENTITY_RESULTS", "RESULTS", "SERVICE_BITS", "STATUS_RESULTS",
+    "BadSignature", "Credential", "CryptoError", "DecryptError", "Issuer", "Keyring", "Malformed", "Parsed",
+    "Result", "Status", "StatusList", "TrustList", "UnknownKey", "Verdict",
+    "b45decode", "b45encode", "b64u_decode", "b64u_encode", "build_status", "build_trust", "check_code", "check_code_now", "day",
+    "decode_cred", "encode_cred", "live_message", "make_card", "make_frame", "make_live_qr", "master_key_id",
+    "new_master_key",
     "new_signing_key", "new_totp_secret", "newer", "open_status", "open_trust", "pack_status", "parse_qr",
-    "public_key", "seal", "sign", "sign_cred", "totp_code", "unseal", "verify", "verify_sig",
+    "public_key", "seal", "sealed_key_id", "sign", "sign_cred", "totp_code", "unseal", "verify", "verify_code", "verify_sig",
 ]

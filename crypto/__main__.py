@@ -38,7 +38,7 @@ def verify_vectors(path: str) -> list[str]:
     cases = _field(data, "cases", "the file")
     if not isinstance(cases, list):
         raise BadFile("'cases' is not a list")
-    results = []
+    results: list[str] = []
     for i, c in enumerate(cases):
         now = _field(c, "now", f"case {i}")
         if not isinstance(now, int) or isinstance(now, bool):
@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     except BadFile as e:
         print(f"cannot read vectors from {args.vectors}: {e}", file=sys.stderr)
         return 2
-    except Exception as e:  # noqa: BLE001 - any other bad file: report it, no traceback
+    except Exception as e:
         print(f"cannot read vectors from {args.vectors}: {type(e).__name__}: {e}", file=sys.stderr)
         return 2
     print(json.dumps(results, separators=(",", ":")))

@@ -143,10 +143,11 @@ def parse_qr(text: str) -> Parsed:
         raise Malformed("QR content must be text")
     if len(text) > MAX_QR_CHARS:
         raise Malformed("QR text longer than 512 characters")
+    decoder: msgspec.msgpack.Decoder[_Frame] | msgspec.msgpack.Decoder[_Card]
     if text.startswith(PREFIX_LIVE):
-        kind, body, decoder = "live", text[len(PREFIX_LIVE) :], _frame_decoder
+        body, decoder = text[len(PREFIX_LIVE) :], _frame_decoder
     elif text.startswith(PREFIX_CARD):
-        kind, body, decoder = "card", text[len(PREFIX_CARD) :], _card_decoder
+        body, decoder = text[len(PREFIX_CARD) :], _card_decoder
     else:
         raise Malformed("prefix is not DP1: or DP1S:")
     raw = b45decode(body)
@@ -155,6 +156,6 @@ def parse_qr(text: str) -> Parsed:
     except DECODE_ERRORS as e:
         raise Malformed(f"frame: {e}") from e
     cred = decode_cred(outer.cred)
-    if kind == "live":
+    if isinstance(outer, _Frame):
         return Parsed("live", cred, outer.cred, outer.issuer_sig, outer.step, outer.code, outer.device_sig)
     return Parsed("card", cred, outer.cred, outer.issuer_sig)

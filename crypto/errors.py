@@ -15,3 +15,7 @@ class BadSignature(CryptoError):
 
 class DecryptError(CryptoError):
     """AES-GCM could not open a sealed blob (wrong key or tampered)."""
+
+
+class UnknownKey(DecryptError):
+    """A sealed blob names a master key that the keyring does not hold (rotated since this process loaded it?)."""

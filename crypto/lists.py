@@ -13,12 +13,12 @@ import msgspec
 
 from crypto.dp1 import DECODE_ERRORS, Kid
 from crypto.encoding import b64u_decode, b64u_encode
+from crypto.enums import Status
 from crypto.errors import BadSignature, Malformed
 from crypto.keys import sign, verify_sig
 
 TAG_TRUST = b"DP1/trust\0"
 TAG_STATUS = b"DP1/status\0"
-STATUS_GREEN, STATUS_YELLOW, STATUS_RED, STATUS_REVOKED = 0, 1, 2, 3
 MAX_STATUS_ENTRIES = 1 << 24
 
 Int = Annotated[int, msgspec.Meta(ge=0)]
@@ -60,11 +60,11 @@ class StatusList(msgspec.Struct, frozen=True):
     bits: int
     raw: bytes
 
-    def get(self, index: int) -> int:
+    def get(self, index: int) -> Status:
         """The 2-bit status at `index`; an index at or past `size` reads as revoked."""
         if not isinstance(index, int) or index < 0 or index >= self.size:
-            return STATUS_REVOKED
-        return (self.raw[index >> 2] >> (6 - 2 * (index & 3))) & 3
+            return Status.REVOKED
+        return Status((self.raw[index >> 2] >> (6 - 2 * (index & 3))) & 3)
 
 
 # Wire shapes of the payloads (JSON). Unknown fields are tolerated so lists can grow.

@@ -27,3 +27,10 @@ def check_code(secret_b32: str, step: int, code: int) -> bool:
     except (ValueError, TypeError):  # binascii.Error (a bad base32 secret) is a ValueError
         return False
     return hmac.compare_digest(expected, given)
+
+
+def check_code_now(secret_b32: str, code: int, now: int) -> bool:
+    """Whether `code` is the code for the 30 s step of Unix time `now` or one step either side (a code read out
+    or typed, docs/spec/dp1.md §9.6). All three steps are always compared; False (never an error) for a bad secret."""
+    current = now // 30
+    return any([check_code(secret_b32, step, code) for step in (current - 1, current, current + 1)])

@@ -1,65 +1,115 @@
-"""`verify()`: the spec's checks, in the spec's order; any input at all gives a result code."""
+"""`verify()` and `verify_code()`: the spec's checks, in the spec's order; any input at all gives a result code."""
 
 from __future__ import annotations
 
 import msgspec
 
-from crypto.dp1 import STEP_SECONDS, TAG_CRED, Parsed, day, live_message, parse_qr
+from crypto.dp1 import (
+    STEP_SECONDS,
+    TAG_CRED,
+    Credential,
+    Parsed,
+    day,
+    decode_cred,
+    live_message,
+    parse_qr,
+)
+from crypto.enums import Result, Status
 from crypto.errors import CryptoError
 from crypto.keys import verify_sig
 from crypto.lists import Issuer, StatusList, TrustList
-from crypto.totp import check_code
-
-RESULTS = ("malformed", "unknown_issuer", "bad_issuer_sig", "bad_device_sig", "not_yet_valid", "expired",
-           "stale", "future", "bad_code", "revoked", "red", "caution", "valid")
-_BY_STATUS = ("valid", "caution", "red", "revoked")
+from crypto.totp import check_code, check_code_now
 
 
 class Verdict(msgspec.Struct):
     """The first check that failed (or `valid`), with what was learnt on the way."""
 
-    result: str
+    result: Result
     parsed: Parsed | None = None
     issuer: Issuer | None = None
-    status: int | None = None
+    status: Status | None = None
+    cred: Credential | None = None
+    """The decoded credential (`verify_code`; `verify` gives it in `parsed`)."""
 
 
 def verify(qr: object, now: int, trust: TrustList, status: StatusList, secret: str | None = None) -> Verdict:
     """Verify a DP1 live frame or printed card at `now`; online when `secret` is given. Never raises."""
     try:
         return _verify(qr, now, trust, status, secret)
-    except Exception:  # noqa: BLE001 - a verifier must not crash on any input
-        return Verdict("malformed")
+    except Exception:
+        return Verdict(Result.MALFORMED)
 
 
 def _verify(qr: object, now: int, trust: TrustList, status: StatusList, secret: str | None) -> Verdict:
     if not isinstance(qr, str):
-        return Verdict("malformed")
+        return Verdict(Result.MALFORMED)
     try:
         p = parse_qr(qr)
     except CryptoError:
-        return Verdict("malformed")
+        return Verdict(Result.MALFORMED)
     c = p.cred
     issuer = trust.issuer(c.kid)
     if issuer is None or not issuer.not_before <= now <= issuer.not_after:
-        return Verdict("unknown_issuer", p)
+        return Verdict(Result.UNKNOWN_ISSUER, p)
     if not verify_sig(issuer.pub, p.issuer_sig, TAG_CRED + p.cred_bytes):
-        return Verdict("bad_issuer_sig", p, issuer)
-    live = p.step is not None and p.code is not None and p.device_sig is not None
-    if live and not verify_sig(c.device_pub, p.device_sig, live_message(p.cred_bytes, p.step, p.code)):
-        return Verdict("bad_device_sig", p, issuer)
+        return Verdict(Result.BAD_ISSUER_SIG, p, issuer)
+    step, code, device_sig = p.step, p.code, p.device_sig
+    if step is not None and code is not None and device_sig is not None \
+            and not verify_sig(c.device_pub, device_sig, live_message(p.cred_bytes, step, code)):
+        return Verdict(Result.BAD_DEVICE_SIG, p, issuer)
     today = day(now)
     if today < c.issued_day:
-        return Verdict("not_yet_valid", p, issuer)
+        return Verdict(Result.NOT_YET_VALID, p, issuer)
     if today > c.expires_day:
-        return Verdict("expired", p, issuer)
-    if live:  # a printed card has no device, step or code rows
+        return Verdict(Result.EXPIRED, p, issuer)
+    if step is not None and code is not None:  # a printed card has no device, step or code rows
         current = now // STEP_SECONDS
-        if p.step < current - 1:
-            return Verdict("stale", p, issuer)
-        if p.step > current + 1:
-            return Verdict("future", p, issuer)
-        if secret is not None and not check_code(secret, p.step, p.code):
-            return Verdict("bad_code", p, issuer)
+        if step < current - 1:
+            return Verdict(Result.STALE, p, issuer)
+        if step > current + 1:
+            return Verdict(Result.FUTURE, p, issuer)
+        if secret is not None and not check_code(secret, step, code):
+            return Verdict(Result.BAD_CODE, p, issuer)
     value = status.get(c.status_index)
-    return Verdict(_BY_STATUS[value], p, issuer, value)
+    return Verdict(value.result, p, issuer, value)
+
+
+def verify_code(
+    cred: bytes, issuer_sig: bytes, code: int, now: int, trust: TrustList, status: StatusList, *, secret: str | None
+) -> Verdict:
+    """Verify a pass's credential and a six-digit code read out or typed (no frame), at `now`. Never raises.
+
+    The rows of `verify` that apply without a frame, in the same order (docs/spec/dp1.md §9.6):
+    malformed, unknown_issuer, bad_issuer_sig, not_yet_valid, expired, then bad_code (the code is
+    TOTP(secret, step) for the step of `now` or one either side; no secret: bad_code), then the status.
+    """
+    try:
+        return _verify_code(cred, issuer_sig, code, now, trust, status, secret)
+    except Exception:
+        return Verdict(Result.MALFORMED)
+
+
+def _verify_code(
+    cred_bytes: bytes, issuer_sig: bytes, code: int, now: int, trust: TrustList, status: StatusList, secret: str | None
+) -> Verdict:
+    ints = isinstance(now, int) and isinstance(code, int) and not isinstance(code, bool)
+    if not ints or not isinstance(cred_bytes, bytes) or not isinstance(issuer_sig, bytes) or not 0 <= code <= 999_999:
+        return Verdict(Result.MALFORMED)
+    try:
+        c = decode_cred(cred_bytes)
+    except CryptoError:
+        return Verdict(Result.MALFORMED)
+    issuer = trust.issuer(c.kid)
+    if issuer is None or not issuer.not_before <= now <= issuer.not_after:
+        return Verdict(Result.UNKNOWN_ISSUER, cred=c)
+    if not verify_sig(issuer.pub, issuer_sig, TAG_CRED + cred_bytes):
+        return Verdict(Result.BAD_ISSUER_SIG, issuer=issuer, cred=c)
+    today = day(now)
+    if today < c.issued_day:
+        return Verdict(Result.NOT_YET_VALID, issuer=issuer, cred=c)
+    if today > c.expires_day:
+        return Verdict(Result.EXPIRED, issuer=issuer, cred=c)
+    if secret is None or not check_code_now(secret, code, now):
+        return Verdict(Result.BAD_CODE, issuer=issuer, cred=c)
+    value = status.get(c.status_index)
+    return Verdict(value.result, issuer=issuer, status=value, cred=c)

@@ -10,20 +10,24 @@ from litestar import Litestar, get
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 
+from server import body_limits, limits
+from server.auth import AuthenticationMiddleware, role_guard
 from server.clock import Clock
 from server.db.engine import Database
 from server.deps import DEPENDENCIES
+from server.domain.accounts import AccountController, AuthController
 from server.domain.lists.controllers import ListController
 from server.domain.passes.controllers import EnrollController, PassAdminController
 from server.domain.registry.controllers import RegistryController
 from server.domain.sync.controllers import RecordsAdminController, SyncController, TrainingController
 from server.domain.verify.controllers import VerifyController
+from server.domain.verify.journal import Journal
 from server.domain.verify.services import ListCache
-from server.errors import EXCEPTION_HANDLERS
-from server.keyfiles import load_admin_token, load_master_key
+from server.errors import EXCEPTION_HANDLERS, document_errors
+from server.keyfiles import load_keyring
+from server.security import DoorPassRequest, security_headers
 from server.settings import Settings, get_settings
 from server.web import spa
-
 
 
 @get("/api/health", operation_id="health", tags=["meta"])
@@ -40,29 +44,37 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         db = Database(settings.database_url)
         app.state.db = db
+        app.state.journal.start(db)
         try:
             yield
         finally:
+            await app.state.journal.close(db)
             await db.dispose()
 
     app = Litestar(
         route_handlers=[
-            health, ListController, EnrollController, PassAdminController, RegistryController, VerifyController, SyncController,
+            health, AuthController, AccountController, ListController, EnrollController, PassAdminController, RegistryController, VerifyController, SyncController,
             TrainingController, RecordsAdminController, spa,
         ],
         dependencies=DEPENDENCIES,
+        middleware=[AuthenticationMiddleware],
+        guards=[role_guard],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        before_send=[security_headers], request_class=DoorPassRequest,
         lifespan=[lifespan],
+        stores=limits.stores(settings), on_shutdown=[limits.close_stores],
         openapi_config=OpenAPIConfig(
             title="DoorPass 安心上门证 API", version="0.1.0", path="/schema", render_plugins=[JsonRenderPlugin()]
         ),
+        request_max_body_size=body_limits.DEFAULT,
         debug=False,
         logging_config=None,
     )
+    document_errors(app)
     app.state.settings = settings
     app.state.clock = clock or Clock()
     app.state.lists = ListCache()
-    app.state.master = load_master_key(settings.master_key, settings.var_dir)
-    app.state.admin_token = load_admin_token(settings.admin_token, settings.var_dir)
+    app.state.journal = Journal()
+    app.state.master = load_keyring(settings.master_key, settings.var_dir, settings.master_key_previous)
     logging.getLogger("doorpass").setLevel(logging.INFO)
     return app

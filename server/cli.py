@@ -1,4 +1,4 @@
-"""`python -m server COMMAND`: init (migrate + keys), seed-demo, serve, admin-token."""
+"""`python -m server COMMAND`: init (migrate + keys), seed-demo, create-regulator, serve, root-pub, rotate-master-key."""
 
 from __future__ import annotations
 
@@ -12,22 +12,25 @@ from server.clock import Clock
 from server.db.engine import Database
 from server.db.migrate import upgrade
 from server.domain.lists.services import ensure_platform_keys
-from server.keyfiles import load_admin_token, load_master_key
+from server.keyfiles import load_keyring
+from server.secrets import reseal_all
 from server.settings import get_settings
 
 
 async def _init() -> dict:
     settings = get_settings()
     upgrade(settings.database_url)
-    master = load_master_key(settings.master_key, settings.var_dir)
-    load_admin_token(settings.admin_token, settings.var_dir)
+    master = load_keyring(settings.master_key, settings.var_dir, settings.master_key_previous)
     db = Database(settings.database_url)
     try:
         async with db.transaction() as session:
             created = await ensure_platform_keys(session, master, now=Clock().now(), status_size=settings.status_list_size)
+            # values under a previous master key or from before key ids: sealed again under the current key
+            stale = await reseal_all(session, master, master.snapshot(), stale_only=True)
     finally:
         await db.dispose()
-    return {"database": settings.database_url.split("@")[-1], "platform_keys_created": created}
+    return {"database": settings.database_url.split("@")[-1], "platform_keys_created": created,
+            "sealed_values_resealed": sum(stale.values())}
 
 
 async def _seed(base_url: str) -> dict:
@@ -35,7 +38,7 @@ async def _seed(base_url: str) -> dict:
 
     settings = get_settings()
     await _init()
-    master = load_master_key(settings.master_key, settings.var_dir)
+    master = load_keyring(settings.master_key, settings.var_dir, settings.master_key_previous)
     db = Database(settings.database_url)
     try:
         async with db.transaction() as session:
@@ -70,6 +73,64 @@ async def _root_pub() -> str:
         await db.dispose()
 
 
+async def _create_regulator(username: str, display_name: str) -> dict | str:
+    import msgspec
+    from sqlalchemy import select
+
+    from server.auth import Role
+    from server.db.models import Account
+    from server.domain.accounts.schemas import Username
+    from server.domain.accounts.services import ensure_account
+
+    try:
+        msgspec.convert(username, Username)
+    except msgspec.ValidationError:
+        return "user name: 3 to 40 lower-case letters, digits, '.', '_' or '-', starting with a letter or digit"
+    await _init()
+    db = Database(get_settings().database_url)
+    try:
+        async with db.transaction() as session:
+            other = (await session.execute(select(Account.role).where(Account.username == username))).scalar_one_or_none()
+            if other is not None and other != Role.REGULATOR.value:
+                return f"{username} is an account of another role ({other})"
+            account, password = await ensure_account(session, username=username, display_name=display_name,
+                                                     role=Role.REGULATOR, now=Clock().now(), by="system:command-line")
+            return {"username": username, "role": account.role, "initial_password": password,
+                    "next": "sign in at /signin, change the password and set up the authenticator app"}
+    finally:
+        await db.dispose()
+
+
+def _print_account(out: dict | str) -> int:
+    if isinstance(out, str):
+        print(out, file=sys.stderr)
+        return 2
+    print(json.dumps(out, ensure_ascii=False, indent=2))
+    return 0
+
+
+def _rotate() -> int:
+    """`rotate-master-key`: the summary as JSON (key ids and counts, never a key); with the key in
+    `DOORPASS_MASTER_KEY`, first the new key, for the operator to set."""
+    from server.secrets import ResealError, rotate_master_key
+
+    settings = get_settings()
+
+    def announce(new_key: str) -> None:
+        print(f"DOORPASS_MASTER_KEY={new_key}", flush=True)
+        print("The master key comes from DOORPASS_MASTER_KEY, so no file is written. Set the line above on every "
+              "server process, with DOORPASS_MASTER_KEY_PREVIOUS set to the key it replaces, and restart them.",
+              file=sys.stderr, flush=True)
+
+    try:
+        summary = asyncio.run(rotate_master_key(settings, announce=announce))
+    except ResealError as e:
+        print(f"rotation stopped, nothing re-sealed, the current key stays in force: {e}", file=sys.stderr)
+        return 1
+    print(json.dumps(summary, indent=2))
+    return 0
+
+
 def _address(host: str, port: int) -> str:
     """The address a person opens for this host and port (an IPv6 literal in brackets)."""
     shown = "127.0.0.1" if host in ("0.0.0.0", "") else host
@@ -88,8 +149,11 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--host", default=None)
     serve.add_argument("--port", type=int, default=None)
     serve.add_argument("--workers", type=int, default=1, help="server processes (use PostgreSQL for more than one)")
-    sub.add_parser("admin-token", help="print the admin bearer token")
+    reg = sub.add_parser("create-regulator", help="create the first regulator account (or give it a new first password)")
+    reg.add_argument("username", help="lower-case letters, digits, . _ -")
+    reg.add_argument("--name", default="监管部门", help="the name shown for the account")
     sub.add_parser("root-pub", help="print the root public key (b64u) that verifiers pin")
+    sub.add_parser("rotate-master-key", help="make a new master key and re-seal every sealed value under it")
     args = parser.parse_args(argv)
     settings = get_settings()
     if args.cmd == "init":
@@ -97,10 +161,12 @@ def main(argv: list[str] | None = None) -> int:
     elif args.cmd == "seed-demo":
         base = args.base_url or _address(settings.host, settings.port)
         print(json.dumps(asyncio.run(_seed(base)), ensure_ascii=False, indent=2))
-    elif args.cmd == "admin-token":
-        print(load_admin_token(settings.admin_token, settings.var_dir))
+    elif args.cmd == "create-regulator":
+        return _print_account(asyncio.run(_create_regulator(args.username, args.name)))
     elif args.cmd == "root-pub":
         print(asyncio.run(_root_pub()))
+    elif args.cmd == "rotate-master-key":
+        return _rotate()
     elif args.cmd == "serve":
         import uvicorn
 

@@ -7,10 +7,13 @@ from dataclasses import dataclass
 from litestar import Request
 from litestar.datastructures import State
 from litestar.di import Provide
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.auth import Principal, resolve_principal
+from crypto import Keyring
+from server.auth import Actor, Principal, principal_of
 from server.clock import Clock
 from server.db.engine import Database
+from server.domain.verify.journal import Journal
 from server.domain.verify.services import ListCache
 from server.settings import Settings
 
@@ -20,20 +23,27 @@ class Context:
     """Per-request handles on the process-wide state."""
 
     db: Database
-    master: bytes
+    master: Keyring
+    """The master keyring: seal and open with server/secrets.py."""
     settings: Settings
     clock: Clock
     lists: ListCache
+    journal: Journal
+    """Online verifications waiting to be recorded (written in batches)."""
     principal: Principal
 
     def now(self) -> int:
         return self.clock.now()
 
+    def actor(self, session: AsyncSession) -> Actor:
+        """Who acts in this transaction, now."""
+        return Actor(self.principal, session, self.now())
+
 
 async def provide_ctx(request: Request, state: State) -> Context:
     return Context(
         db=state.db, master=state.master, settings=state.settings, clock=state.clock, lists=state.lists,
-        principal=resolve_principal(request),
+        journal=state.journal, principal=principal_of(request),
     )
 
 

@@ -27,8 +27,9 @@ class Settings:
     master_key: str = field(default_factory=lambda: _env("DOORPASS_MASTER_KEY", ""))
     """b64u of 32 bytes that seal every private key and TOTP secret at rest. Empty: `var/master.key` (0600), made on first start."""
 
-    admin_token: str = field(default_factory=lambda: _env("DOORPASS_ADMIN_TOKEN", ""))
-    """Bearer token for the admin API until accounts land. Empty: `var/admin.token` (0600), made on first start."""
+    master_key_previous: str = field(default_factory=lambda: _env("DOORPASS_MASTER_KEY_PREVIOUS", ""))
+    """Comma-separated b64u keys that still open sealed values (never seal), e.g. the key before
+    `rotate-master-key`. Added to the keys in `var/master.key.previous`, if that file exists."""
 
     pwa_dist: Path = field(default_factory=lambda: Path(_env("DOORPASS_PWA_DIST", str(ROOT / "pwa" / "dist"))))
     """The built PWA served at `/`."""
@@ -50,12 +51,77 @@ class Settings:
 
     debug: bool = field(default_factory=lambda: _env("DOORPASS_DEBUG", "") == "1")
 
+    session_idle_seconds: int = field(default_factory=lambda: int(_env("DOORPASS_SESSION_IDLE", str(2 * 3600))))
+    """A staff session ends after this long without a request (it slides with use)."""
+
+    session_max_seconds: int = field(default_factory=lambda: int(_env("DOORPASS_SESSION_MAX", str(12 * 3600))))
+    """A staff session ends this long after sign-in, however it is used."""
+
+    sign_in_lock_after: int = field(default_factory=lambda: int(_env("DOORPASS_SIGN_IN_LOCK_AFTER", "5")))
+    """Failed sign-ins in a row (wrong password or code) that lock an account."""
+
+    sign_in_lock_seconds: int = field(default_factory=lambda: int(_env("DOORPASS_SIGN_IN_LOCK_SECONDS", "900")))
+    """How long a locked account stays locked."""
+
+    cookie_secure: bool | None = field(
+        default_factory=lambda: {"1": True, "0": False}.get(_env("DOORPASS_COOKIE_SECURE", ""))
+    )
+    """Staff session cookies carry `Secure` (sent only over HTTPS): `DOORPASS_COOKIE_SECURE=1` or `0`. Unset, a
+    server on a loopback address (127.0.0.1, localhost, ::1) is development and sends them without it."""
+
+    redis_url: str = field(default_factory=lambda: _env("REDIS_URL", ""))
+    """Redis that holds the rate-limit counters for every server process (`redis://127.0.0.1:6379/0`).
+    Empty: each process counts in its own memory (one process, or limits per process)."""
+
+    rate_limit_namespace: str = field(default_factory=lambda: _env("DOORPASS_RATE_LIMIT_NAMESPACE", "doorpass"))
+    """Prefix of the rate-limit keys in Redis, so several deployments (or test runs) can share one Redis."""
+
+    rate_limits: bool = field(default_factory=lambda: _env("DOORPASS_RATE_LIMITS", "on") != "off")
+    """`DOORPASS_RATE_LIMITS=off` turns every limit below off (the test suite and the benchmarks do)."""
+
+    limit_enroll: int = field(default_factory=lambda: int(_env("DOORPASS_LIMIT_ENROLL", "10")))
+    """Enrollments (`POST /api/enroll`) per client per minute: activation codes cannot be guessed in bulk."""
+
+    limit_verify: int = field(default_factory=lambda: int(_env("DOORPASS_LIMIT_VERIFY", "120")))
+    """Scanned checks (`POST /api/verify`) per client per minute."""
+
+    limit_verify_code: int = field(default_factory=lambda: int(_env("DOORPASS_LIMIT_VERIFY_CODE", "10")))
+    """Typed checks (`POST /api/verify/code`) per client per minute."""
+
+    limit_sign_in: int = field(default_factory=lambda: int(_env("DOORPASS_LIMIT_SIGN_IN", "10")))
+    """Staff sign-in attempts per client per minute (on top of the per-account lock-out)."""
+
+    limit_push: int = field(default_factory=lambda: int(_env("DOORPASS_LIMIT_PUSH", "60")))
+    """Record pushes (`POST /api/sync/push`) per client per minute."""
+
+    wrong_codes_per_pass: int = field(default_factory=lambda: int(_env("DOORPASS_WRONG_CODES", "5")))
+    """Wrong typed codes for one pass number, from anyone, within `wrong_codes_window`, after which that
+    number answers `rate_limited` for `wrong_codes_window` (known or unknown numbers alike)."""
+
+    wrong_codes_window: int = field(default_factory=lambda: int(_env("DOORPASS_WRONG_CODES_WINDOW", "900")))
+    """Seconds over which wrong codes for one pass number are counted, and how long it then stays locked."""
+
+    sync_records_per_day: int = field(default_factory=lambda: int(_env("DOORPASS_SYNC_RECORDS_PER_DAY", "20000")))
+    """Records one device may store per UTC day, applied and rejected alike (a worker makes tens a day, an outlet
+    phone at a big session hundreds; a phone back after weeks offline sends its backlog in one day). Once reached,
+    its pushes answer 429 with `Retry-After` (the next UTC midnight) and the phone keeps every record to send then."""
+
+    sync_bytes_per_day: int = field(default_factory=lambda: int(_env("DOORPASS_SYNC_BYTES_PER_DAY", str(64 * 1024 * 1024))))
+    """Bytes of record bodies one device may store per UTC day (64 MiB: about 90 complaints with a photo; a rejected
+    record counts only the prefix it keeps). Reached: as `sync_records_per_day`."""
+
     def __post_init__(self) -> None:
         if not self.database_url:
             url = os.environ.get("DATABASE_URL") or f"sqlite+aiosqlite:///{self.var_dir / 'doorpass.db'}"
             object.__setattr__(self, "database_url", url)
         if self.status_list_size < 131072:
             raise ValueError("DOORPASS_STATUS_SIZE must be at least 131072")
+
+    @property
+    def secure_cookies(self) -> bool:
+        if self.cookie_secure is not None:
+            return self.cookie_secure
+        return self.host not in ("127.0.0.1", "localhost", "::1")
 
     @property
     def is_sqlite(self) -> bool:

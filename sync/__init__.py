@@ -5,11 +5,13 @@ Records are made on phones with a UUIDv7 id and a per-device sequence number.
 so two server processes given the same batch still store it once) and answers
 a receipt per record: applied, duplicate, conflict or rejected (with a reason).
 What a record *means* is not decided here: the caller passes one applier per
-record kind.
+record kind, and the feeds a pull carries besides the device's own records.
+Sync owns its tables (`sync.models`) and knows `crypto`, never `server`.
 """
 
-from sync.pull import pull
-from sync.push import Applier, DuplicateOf, Rejected, push
+from sync.models import Device, SyncRecord, sync_metadata
+from sync.pull import Feed, Page, pull
+from sync.push import Applier, DuplicateOf, Quota, QuotaExceeded, Rejected, push
 from sync.wire import (
     KINDS,
     Attendance,
@@ -26,6 +28,7 @@ from sync.wire import (
 )
 
 __all__ = [
-    "KINDS", "Applier", "Attendance", "Checkin", "Checkout", "Complaint", "DuplicateOf", "PullResponse",
-    "PushRequest", "PushResponse", "Receipt", "Record", "Rejected", "Review", "Session", "pull", "push",
+    "KINDS", "Applier", "Attendance", "Checkin", "Checkout", "Complaint", "Device", "DuplicateOf", "Feed", "Page",
+    "PullResponse", "PushRequest", "PushResponse", "Quota", "QuotaExceeded", "Receipt", "Record", "Rejected", "Review",
+    "Session", "SyncRecord", "pull", "push", "sync_metadata",
 ]

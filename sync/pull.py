@@ -1,46 +1,70 @@
-"""Cursor pull: what a device should hold, from a server-assigned monotonic cursor."""
+"""Cursor pull: what a device should hold, from a server-assigned monotonic cursor.
+
+A page holds the device's own records (with their receipts) and whatever the caller's feeds ask for: each
+`Feed` names the records of other devices it wants (a condition on `SyncRecord`) and renders the ones in
+the page. What a review or a training session means belongs to the server's domains, not here.
+"""
 
 from __future__ import annotations
 
-import json
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.db.models import Review, SyncRecord
+from sync.models import SyncRecord
 from sync.wire import PulledRecord
 
+Render = Callable[[AsyncSession, list[SyncRecord]], Awaitable[list[dict]]]
+"""(session, the page's records this feed asked for, in cursor order) -> what the device gets for them."""
 
-async def pull(
-    session: AsyncSession, device_id: str, cursor: int, *, serial: int | None, outlet_id: int | None, limit: int
-) -> tuple[int, bool, list[PulledRecord], list[dict], list[dict]]:
-    """This device's records (with their receipts), reviews about `serial`, sessions of `outlet_id`, after `cursor`."""
-    conds = [SyncRecord.device_id == device_id]
-    if serial is not None:
-        conds.append((SyncRecord.kind == "review") & (SyncRecord.serial == serial) & (SyncRecord.status == "applied"))
-    if outlet_id is not None:
-        conds.append(SyncRecord.kind == "session")
+
+@dataclass(frozen=True)
+class Feed:
+    """Records of other devices a puller should see: which ones (`where`), and what it gets for them (`render`)."""
+
+    name: str
+    where: ColumnElement[bool]
+    render: Render
+
+
+@dataclass
+class Page:
+    """One pull: the cursor to ask from next, whether more waits, own records, and each feed's items by name."""
+
+    cursor: int
+    more: bool
+    records: list[PulledRecord]
+    feeds: dict[str, list[dict]] = field(default_factory=dict)
+
+
+async def pull(session: AsyncSession, device_id: str, cursor: int, *, feeds: Sequence[Feed] = (), limit: int) -> Page:
+    """This device's records (with their receipts) and the records `feeds` ask for, after `cursor`, in cursor order.
+
+    One query pages them all by one cursor; each feed's condition is also selected as a column, so a row
+    goes to every feed that asked for it.
+    """
+    mine = SyncRecord.device_id == device_id
+    flags = [f.where.label(f"feed_{i}") for i, f in enumerate(feeds)]
     rows = (
         await session.execute(
-            select(SyncRecord).where(SyncRecord.cursor > cursor, or_(*conds)).order_by(SyncRecord.cursor).limit(limit + 1)
+            select(SyncRecord, *flags)
+            .where(SyncRecord.cursor > cursor, or_(mine, *(f.where for f in feeds)))
+            .order_by(SyncRecord.cursor)
+            .limit(limit + 1)
         )
-    ).scalars().all()
+    ).all()
     more = len(rows) > limit
     rows = rows[:limit]
-    own, reviews, sessions = [], [], []
-    review_ids = [r.id for r in rows if r.kind == "review" and r.device_id != device_id]
-    review_rows = {r.id: r for r in (await session.execute(select(Review).where(Review.id.in_(review_ids)))).scalars()} if review_ids else {}
-    for r in rows:
-        if r.device_id == device_id:
-            own.append(PulledRecord(id=r.id, kind=r.kind, seq=r.device_seq, status=r.status, reason=r.reason,
-                                    reason_en=r.reason_en, cursor=r.cursor, received_at=r.received_at))
-        if r.kind == "review" and r.id in review_rows:
-            rv = review_rows[r.id]
-            reviews.append({"id": rv.id, "serial": rv.serial, "stars": rv.stars, "tags": [t for t in rv.tags.split(",") if t],
-                            "comment": rv.comment, "at": rv.at})
-        if r.kind == "session" and outlet_id is not None:
-            body = json.loads(r.body)
-            if body.get("outlet_id") == outlet_id:
-                sessions.append({"session_id": body["session_id"], "course": body["course"], "day": body["day"]})
-    new_cursor = rows[-1].cursor if rows else cursor
-    return new_cursor, more, own, reviews, sessions
+    own = [
+        PulledRecord(id=r.id, kind=r.kind, seq=r.device_seq, status=r.status, reason=r.reason, reason_en=r.reason_en,
+                     cursor=r.cursor, received_at=r.received_at)
+        for r, *_ in rows
+        if r.device_id == device_id
+    ]
+    page = Page(cursor=rows[-1][0].cursor if rows else cursor, more=more, records=own)
+    for i, f in enumerate(feeds):
+        asked = [row[0] for row in rows if row[1 + i]]
+        page.feeds[f.name] = await f.render(session, asked) if asked else []
+    return page

@@ -6,6 +6,7 @@ import hashlib
 import json
 import re
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import msgspec
@@ -15,8 +16,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.db.models import Device, SyncRecord
 from crypto import CryptoError, parse_qr
+from sync.models import Device, SyncRecord
 from sync.wire import AnyRecord, Checkin, Checkout, Receipt
 
 # On PostgreSQL every push holds this transaction-level advisory lock from before its first cursor
@@ -26,6 +27,29 @@ from sync.wire import AnyRecord, Checkin, Checkout, Receipt
 CURSOR_LOCK = 0x44503153  # "DP1S"
 
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+PREFIX = 256
+"""Bytes of its canonical body a rejected record keeps (with the hash of the whole body and its size): enough to
+see what it was, too little to fill the database with refused records."""
+
+DAY = 86400
+
+
+@dataclass(frozen=True)
+class Quota:
+    """What one device may store per UTC day. Once it has stored as much, its pushes are refused until the next
+    day (`QuotaExceeded`); the batch that crosses the line is still stored whole, so nothing is half-answered."""
+
+    records: int
+    bytes: int
+
+
+class QuotaExceeded(Exception):
+    """The device has stored its quota for today; nothing of this batch was stored. Try again in `retry_after` s."""
+
+    def __init__(self, quota: Quota, retry_after: int) -> None:
+        super().__init__(f"device quota reached; retry in {retry_after} s")
+        self.quota, self.retry_after = quota, retry_after
 
 
 class Rejected(Exception):
@@ -54,8 +78,13 @@ def canonical(raw: object) -> bytes:
     return json.dumps(raw, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def _insert(session: AsyncSession):  # type: ignore[no-untyped-def]
-    return pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+def prefix(body: bytes) -> str:
+    """What a rejected record keeps of its body: the first `PREFIX` bytes (a character cut in two is dropped)."""
+    return body[:PREFIX].decode(errors="ignore")
+
+
+def _insert(session: AsyncSession):
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
 
 
 def _reason_of(e: msgspec.ValidationError) -> tuple[str, str]:
@@ -64,29 +93,33 @@ def _reason_of(e: msgspec.ValidationError) -> tuple[str, str]:
 
 
 async def _keep_rejected(
-    session: AsyncSession, insert, device_id: str, raw: object, rid: str | None, index: int,  # type: ignore[no-untyped-def]
+    session: AsyncSession, insert, device_id: str, raw: object, rid: str | None, index: int,
     reason: str, reason_en: str, now: int,
-) -> Receipt:
-    """A record that is not of any known shape is still kept (when it has a usable id), with why it was refused."""
+) -> tuple[Receipt, int]:
+    """A record that is not of any known shape is still kept (when it has a usable id), with why it was refused:
+    its hash, size and first bytes. Returns the receipt and the bytes stored (0: nothing new stored)."""
     if rid is None or not UUID_RE.match(rid):
-        return Receipt(index=index, id=rid, status="rejected", reason=reason, reason_en=reason_en, server_time=now)
+        return Receipt(index=index, id=rid, status="rejected", reason=reason, reason_en=reason_en, server_time=now), 0
     seq = raw.get("seq") if isinstance(raw, dict) else None
     kind = raw.get("kind") if isinstance(raw, dict) else None
     body = canonical(raw)
     digest = hashlib.sha256(body).hexdigest()
+    kept = prefix(body)
     cursor = (
         await session.execute(
             insert(SyncRecord)
             .values(id=rid, device_id=device_id, device_seq=seq if isinstance(seq, int) and 0 <= seq < 2**53 else 0,
-                    kind=str(kind)[:20] if kind else "?", body=body.decode(), body_hash=digest, status="rejected",
-                    reason=reason[:300], reason_en=reason_en[:300], received_at=now)
+                    kind=str(kind)[:20] if kind else "?", body=kept, body_hash=digest, body_size=len(body),
+                    status="rejected", reason=reason[:300], reason_en=reason_en[:300], received_at=now)
             .on_conflict_do_nothing(index_elements=["id"])
             .returning(SyncRecord.cursor)
         )
     ).scalar_one_or_none()
     if cursor is None:
-        return await _existing(session, rid, digest, index)
-    return Receipt(index=index, id=rid, status="rejected", reason=reason[:300], reason_en=reason_en[:300], cursor=cursor, server_time=now)
+        return await _existing(session, rid, digest, index), 0
+    receipt = Receipt(index=index, id=rid, status="rejected", reason=reason[:300], reason_en=reason_en[:300], cursor=cursor,
+                      server_time=now)
+    return receipt, len(kept.encode())
 
 
 async def _existing(session: AsyncSession, rid: str, digest: str, index: int) -> Receipt:
@@ -128,55 +161,74 @@ async def _apply(appliers: dict[str, Applier], session: AsyncSession, rec: Any, 
     return "applied", "", "", None
 
 
+def _used(device: Device, day: int) -> tuple[int, int]:
+    """Records and bytes the device stored on UTC `day`."""
+    return (device.quota_records, device.quota_bytes) if device.quota_day == day else (0, 0)
+
+
+def _check_quota(device: Device, quota: Quota | None, now: int) -> None:
+    if quota is None:
+        return
+    records, size = _used(device, now // DAY)
+    if records >= quota.records or size >= quota.bytes:
+        raise QuotaExceeded(quota, (now // DAY + 1) * DAY - now)
+
+
 async def push(
-    session: AsyncSession, device_id: str, raws: list[Any], appliers: dict[str, Applier], *, now: int
+    session: AsyncSession, device_id: str, raws: list[Any], appliers: dict[str, Applier], *, now: int,
+    quota: Quota | None = None,
 ) -> tuple[list[Receipt], int]:
     """Apply a batch in the caller's transaction. Returns the receipts and the device's new sequence number.
 
+    0. Refuse the whole batch (`QuotaExceeded`, before any work) when the device has stored its `quota` today.
     1. Claim the batch's new ids with one INSERT … ON CONFLICT DO NOTHING: the database decides who
        stores a record (a second process with the same batch waits for our commit, then claims none).
     2. Apply the claimed records in one savepoint; appliers refuse before they write. If a write
        collides anyway (another process, another id, the same fact), redo them one savepoint each.
-    3. Note the refusals; answer a receipt per record, in order.
+    3. Note the refusals (a refused record keeps only a prefix of its body); answer a receipt per record, in order.
 
     On PostgreSQL pushes hold `CURSOR_LOCK` until commit, so cursors are committed in order and a pull never
     skips past a record that commits late.
     """
     insert = _insert(session)
-    if session.bind.dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql":
         await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": CURSOR_LOCK})
     await session.execute(
         insert(Device).values(id=device_id, seq=0, first_seen=now, last_seen=now).on_conflict_do_nothing(index_elements=["id"])
     )
     device = (await session.execute(select(Device).where(Device.id == device_id).with_for_update())).scalar_one()
+    _check_quota(device, quota, now)
     receipts: dict[int, Receipt] = {}
-    items: list[tuple[int, Any, str]] = []  # (index, record, content hash) of well-formed records
+    stored, stored_bytes = 0, 0
+    items: list[tuple[int, Any, str, bytes]] = []  # (index, record, content hash, canonical body) of well-formed records
     for index, raw in enumerate(raws):
         rid = raw.get("id") if isinstance(raw, dict) and isinstance(raw.get("id"), str) else None
         try:
             rec = msgspec.convert(raw, AnyRecord)
         except msgspec.ValidationError as e:
             reason, reason_en = _reason_of(e)
-            receipts[index] = await _keep_rejected(session, insert, device_id, raw, rid, index, reason, reason_en, now)
+            receipts[index], size = await _keep_rejected(session, insert, device_id, raw, rid, index, reason, reason_en, now)
+            stored, stored_bytes = stored + (size > 0), stored_bytes + size
             continue
-        items.append((index, rec, hashlib.sha256(canonical(raw)).hexdigest()))
+        body = canonical(raw)
+        items.append((index, rec, hashlib.sha256(body).hexdigest(), body))
 
-    firsts: dict[str, tuple[int, Any, str]] = {}
+    firsts: dict[str, tuple[int, Any, str, bytes]] = {}
     for item in items:
         firsts.setdefault(item[1].id, item)
     owned: dict[str, int] = {}
     if firsts:
         rows = [
-            dict(id=rec.id, device_id=device_id, device_seq=rec.seq, kind=type(rec).__struct_config__.tag,
-                 body=canonical(raws[index]).decode(), body_hash=digest, status="applied", reason="", reason_en="",
-                 serial=_serial_hint(rec), received_at=now)
-            for index, rec, digest in firsts.values()
+            {"id": rec.id, "device_id": device_id, "device_seq": rec.seq, "kind": type(rec).__struct_config__.tag,
+             "body": body.decode(), "body_hash": digest, "body_size": len(body), "status": "applied", "reason": "",
+             "reason_en": "", "serial": _serial_hint(rec), "received_at": now}
+            for _, rec, digest, body in firsts.values()
         ]
         claimed = await session.execute(
             insert(SyncRecord).values(rows).on_conflict_do_nothing(index_elements=["id"]).returning(SyncRecord.id, SyncRecord.cursor)
         )
         owned = {rid: cursor for rid, cursor in claimed.all()}
-    mine = [(index, rec) for index, rec, _ in sorted(firsts.values()) if rec.id in owned]
+    mine = [(index, rec) for index, rec, _, _ in sorted(firsts.values(), key=lambda item: item[0]) if rec.id in owned]
 
     outcomes: dict[str, Outcome] = {}
     try:
@@ -192,18 +244,26 @@ async def push(
             except IntegrityError:
                 outcomes[rec.id] = COLLISION
     for rid, (status, reason, reason_en, _) in outcomes.items():
+        size = len(firsts[rid][3])
         if status != "applied":
+            kept = prefix(firsts[rid][3])
+            size = len(kept.encode())
             await session.execute(
-                update(SyncRecord).where(SyncRecord.id == rid).values(status=status, reason=reason, reason_en=reason_en)
+                update(SyncRecord).where(SyncRecord.id == rid).values(status=status, reason=reason, reason_en=reason_en, body=kept)
             )
+        stored, stored_bytes = stored + 1, stored_bytes + size
 
     top = max([device.seq, *(rec.seq for _, rec in mine)])
-    for index, rec, digest in items:
+    for index, rec, digest, _ in items:
         if rec.id in outcomes and firsts[rec.id][0] == index:
             status, reason, reason_en, dup = outcomes[rec.id]
             receipts[index] = Receipt(index=index, id=rec.id, status=status, reason=reason, reason_en=reason_en,  # type: ignore[arg-type]
                                       duplicate_of=dup, cursor=owned[rec.id], server_time=now)
         else:  # stored before, by another process just now, or repeated within this batch
             receipts[index] = await _existing(session, rec.id, digest, index)
-    await session.execute(update(Device).where(Device.id == device_id).values(seq=top, last_seen=now))
+    records, size = _used(device, now // DAY)
+    await session.execute(
+        update(Device).where(Device.id == device_id).values(
+            seq=top, last_seen=now, quota_day=now // DAY, quota_records=records + stored, quota_bytes=size + stored_bytes)
+    )
     return [receipts[i] for i in range(len(raws))], top

@@ -67,7 +67,7 @@ class Session(Record, tag="session", kw_only=True, forbid_unknown_fields=True):
     """Outlet staff open a training session."""
 
     session_id: UUID
-    outlet_id: Annotated[int, msgspec.Meta(ge=1)]
+    outlet_id: Annotated[int, msgspec.Meta(ge=1, lt=2**31)]
     course: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
     day: Annotated[str, msgspec.Meta(pattern=r"^\d{4}-\d{2}-\d{2}$")]
 

@@ -21,8 +21,10 @@ VECTORS = ROOT / "tests" / "vectors" / "dp1.json"
 
 _VAR = Path(tempfile.mkdtemp(prefix="doorpass-test-"))
 os.environ.setdefault("DOORPASS_VAR", str(_VAR))
-os.environ.setdefault("DOORPASS_ADMIN_TOKEN", "test-admin-token")
+os.environ.setdefault("DOORPASS_TEST_FAST_HASH", "1")  # staff passwords: argon2's cheapest parameters in tests only
 os.environ.setdefault("DOORPASS_MASTER_KEY", "q6Qx5VBxI8a2z7x7oA1vWqG3r9mK2cT4u8eN0pLdYhA")
+# Tests make many calls from one client; the rate-limit tests turn limits on in their own settings.
+os.environ.setdefault("DOORPASS_RATE_LIMITS", "off")
 
 PG_HOST, PG_PORT = "127.0.0.1", 5432
 PG_ADMIN_URL = os.environ.get("DOORPASS_TEST_PG", f"postgresql+asyncpg://postgres@{PG_HOST}:{PG_PORT}/test")

@@ -46,7 +46,7 @@ class Outbox:
             return False
         assert r.status_code == 200, r.text
         with self.lock:
-            for rec, receipt in zip(batch, r.json()["receipts"]):
+            for rec, receipt in zip(batch, r.json()["receipts"], strict=True):
                 assert receipt["id"] == rec["id"]
                 self.receipts[rec["id"]].append(receipt)
                 status = receipt["status"]

@@ -7,7 +7,9 @@ It uses no DoorPass code, only the spec (docs/spec/dp1.md) and common libraries:
 Take a code from `python -m server seed-demo` (printed by `make run`). It prints
 the answer to a frame made now (`valid`), to one made two minutes ago (`stale`:
 what the same frame looks like two minutes later; `--wait 120` checks that for real), and,
-with --revoke (needs the admin token from var/admin.token), after revocation.
+with --revoke USER:PASSWORD (the demo regulator, `demo-regulator`, and the password seed-demo printed for it),
+after revocation. Staff sign in with two factors: on the account's first sign-in the script sets up an
+authenticator secret of its own (so sign in with that account by hand only after the next seed-demo run).
 """
 
 from __future__ import annotations
@@ -49,16 +51,32 @@ def unb64u(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def call(server: str, path: str, body: dict, token: str | None = None) -> dict:
+def call(server: str, path: str, body: dict, session: dict | None = None) -> dict:
+    """POST JSON; `session` carries a staff session's cookie and CSRF token (and learns the cookie at sign-in)."""
     headers = {"content-type": "application/json"}
-    if token:
-        headers["authorization"] = f"Bearer {token}"
+    if session and "cookie" in session:
+        headers.update(cookie=session["cookie"], **{"x-csrf-token": session["csrf"]})
     req = urllib.request.Request(server + path, data=json.dumps(body).encode(), headers=headers, method="POST")
     try:
         with urllib.request.urlopen(req, timeout=10) as r:
+            if session is not None and r.headers.get("set-cookie"):
+                session["cookie"] = r.headers["set-cookie"].split(";")[0]
             return json.loads(r.read())
     except urllib.error.HTTPError as e:
         return {"http_status": e.code, **json.loads(e.read() or b"{}")}
+
+
+def staff_session(server: str, user: str, password: str) -> dict:
+    """Sign in; on an account's first sign-in, set up two factors (the authenticator's first code)."""
+    session: dict = {}
+    me = call(server, "/api/auth/sign-in", {"username": user, "password": password}, session)
+    if "csrf_token" not in me:
+        raise SystemExit(f"sign-in refused: {me}")
+    session["csrf"] = me["csrf_token"]
+    if not me["totp_enabled"]:
+        secret = call(server, "/api/auth/totp/setup", {}, session)["secret"]
+        call(server, "/api/auth/totp/confirm", {"code": pyotp.TOTP(secret).now()}, session)
+    return session
 
 
 def live_frame(cred: bytes, issuer_sig: bytes, secret: str, device: Ed25519PrivateKey, now: int) -> str:
@@ -73,7 +91,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--server", default="http://127.0.0.1:8000")
     ap.add_argument("--code", required=True)
-    ap.add_argument("--revoke", metavar="ADMIN_TOKEN")
+    ap.add_argument("--revoke", metavar="USER:PASSWORD", help="a regulator or agency admin account from seed-demo")
     ap.add_argument("--wait", type=int, default=0, help="also wait this many seconds and re-check the very same frame")
     args = ap.parse_args()
 
@@ -95,7 +113,9 @@ def main() -> None:
         time.sleep(args.wait)
         out["same_frame_later"] = call(args.server, "/api/verify", {"qr": frame})["result"]
     if args.revoke:
-        call(args.server, f"/api/admin/passes/{enrolled['serial']}/revoke", {"reason": "测试注销"}, args.revoke)
+        user, _, password = args.revoke.partition(":")
+        session = staff_session(args.server, user, password)
+        out["revoke"] = call(args.server, f"/api/admin/passes/{enrolled['serial']}/revoke", {"reason": "测试注销"}, session).get("state")
         out["after_revoke"] = call(args.server, "/api/verify", {"qr": live_frame(cred, sig, enrolled["secret"], device, int(time.time()))})["result"]
     print(json.dumps(out))
 

@@ -9,6 +9,8 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
+from server.db.files import private_sqlite
+
 HERE = Path(__file__).resolve().parent
 
 
@@ -21,10 +23,7 @@ def alembic_config(url: str) -> Config:
 
 def upgrade(url: str, revision: str = "head") -> None:
     """Bring the database at `url` to `revision`. Safe to call from inside a running event loop."""
-    if url.startswith("sqlite") and "///" in url:
-        path = url.split("///", 1)[1]
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    private_sqlite(url)
     try:
         asyncio.get_running_loop()
     except RuntimeError:
@@ -35,7 +34,7 @@ def upgrade(url: str, revision: str = "head") -> None:
     def run() -> None:
         try:
             command.upgrade(alembic_config(url), revision)
-        except BaseException as e:  # noqa: BLE001 - re-raised below
+        except BaseException as e:
             err.append(e)
 
     t = threading.Thread(target=run)

@@ -1,4 +1,4 @@
-"""The database: one metadata for every domain (Alembic reads it).
+"""The database: one metadata for the server's domains (Alembic reads it with `sync.models`' own).
 
 Times are Unix seconds (UTC) in BIGINT columns, days are `day()` numbers as in
 DP1; secrets sit in `*_sealed` columns, AES-GCM under the master key.
@@ -23,13 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-NAMING = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
+from sync.models import NAMING  # one naming convention for every table, sync's own included
 
 
 class Base(DeclarativeBase):
@@ -96,7 +90,7 @@ class Worker(Base):
     created_at: Mapped[int] = mapped_column(BigInteger)
 
     agency: Mapped[Agency] = relationship(lazy="joined", innerjoin=True)
-    trainings: Mapped[list["Training"]] = relationship(lazy="selectin", order_by="Training.day")
+    trainings: Mapped[list[Training]] = relationship(lazy="selectin", order_by="Training.day")
 
 
 class Training(Base):
@@ -199,37 +193,54 @@ class ListState(Base):
 
 
 
+# ---------------------------------------------------------------- staff accounts
 
-# ---------------------------------------------------------------- offline records and sync
+
+class Account(Base):
+    """A staff account: the regulator, an agency's admin or staff, an outlet's staff. Signs in with two factors."""
+
+    __tablename__ = "accounts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(40), unique=True)
+    """Lower-case letters, digits, `.`, `_`, `-`."""
+    display_name: Mapped[str] = mapped_column(String(60))
+    role: Mapped[str] = mapped_column(String(20))  # server.auth.Role
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"), index=True)
+    outlet_id: Mapped[int | None] = mapped_column(ForeignKey("outlets.id"), index=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    """argon2id, with its parameters (argon2-cffi's encoded form)."""
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=True)
+    totp_secret_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    """Sealed under the master key; set at setup, in force once `totp_enabled`."""
+    totp_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    totp_last_step: Mapped[int] = mapped_column(BigInteger, default=0)
+    """The last TOTP step accepted: a code is good once."""
+    recovery_hashes: Mapped[str] = mapped_column(Text, default="")
+    """Unused recovery codes, as comma-separated SHA-256 hex digests."""
+    failed_sign_ins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[int] = mapped_column(BigInteger, default=0)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    created_by: Mapped[str] = mapped_column(String(60), default="")
 
 
-class Device(Base):
-    """A phone that pushes records; `seq` is the highest per-device sequence number applied."""
+class StaffSession(Base):
+    """A signed-in browser: the cookie holds a random token, the database only its SHA-256."""
 
-    __tablename__ = "devices"
-    id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    seq: Mapped[int] = mapped_column(BigInteger, default=0)
-    first_seen: Mapped[int] = mapped_column(BigInteger)
+    __tablename__ = "staff_sessions"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    two_factor: Mapped[bool] = mapped_column(Boolean, default=False)
+    """Signed in with the second factor (or proved it at setup). Without it only the account routes answer."""
+    created_at: Mapped[int] = mapped_column(BigInteger)
     last_seen: Mapped[int] = mapped_column(BigInteger)
+    expires_at: Mapped[int] = mapped_column(BigInteger)
 
 
-class SyncRecord(Base):
-    """Every record a device pushed, once: its receipt is kept so a replay gets the same answer."""
 
-    __tablename__ = "sync_records"
-    cursor: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
-    id: Mapped[str] = mapped_column(String(36), unique=True)
-    device_id: Mapped[str] = mapped_column(String(64), index=True)
-    device_seq: Mapped[int] = mapped_column(BigInteger)
-    kind: Mapped[str] = mapped_column(String(20))
-    body: Mapped[str] = mapped_column(Text)
-    body_hash: Mapped[str] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(10))  # applied | rejected
-    reason: Mapped[str] = mapped_column(String(300), default="")
-    reason_en: Mapped[str] = mapped_column(String(300), default="")
-    serial: Mapped[int | None] = mapped_column(BigInteger, index=True)
-    """The worker's pass the record is about, when there is one."""
-    received_at: Mapped[int] = mapped_column(BigInteger)
+
+# ---------------------------------------------------------------- offline records (sync owns `devices`, `sync_records`)
 
 
 class Visit(Base):
@@ -302,13 +313,12 @@ class Attendance(Base):
 
 
 __all__ = [
+    "Account",
     "ActivationCode",
     "Agency",
     "Attendance",
     "Complaint",
-    "Device",
     "Review",
-    "SyncRecord",
     "TrainingSession",
     "Visit",
     "Base",
@@ -317,6 +327,7 @@ __all__ = [
     "Pass",
     "PassEvent",
     "SigningKey",
+    "StaffSession",
     "Training",
     "VerificationEvent",
     "Worker",

@@ -83,14 +83,14 @@ def launch(playwright_instance, tmp_path):  # type: ignore[no-untyped-def]
 
 def controlled(page) -> None:  # type: ignore[no-untyped-def]
     """Wait until the service worker controls the page (reloading once after its first install)."""
-    page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.ready.then(() => true)")
+    page.wait_for_function("() => navigator.serviceWorker && navigator.serviceWorker.ready.then(() => true)")
     if not page.evaluate("!!navigator.serviceWorker.controller"):
         page.reload()
-    page.wait_for_function("!!navigator.serviceWorker.controller", timeout=15000)
+    page.wait_for_function("() => !!navigator.serviceWorker.controller", timeout=15000)
 
 
 def lists_loaded(page) -> None:  # type: ignore[no-untyped-def]
-    page.wait_for_function("document.querySelector('[data-testid=lists-age]')?.textContent.includes('更新于')", timeout=15000)
+    page.wait_for_function("() => document.querySelector('[data-testid=lists-age]')?.textContent.includes('更新于')", timeout=15000)
 
 
 def enroll_in_browser(page, base: str, code: str) -> None:  # type: ignore[no-untyped-def]

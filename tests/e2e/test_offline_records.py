@@ -70,7 +70,7 @@ def test_a_day_offline_then_delivered_once(any_db_server, launch, tmp_path) -> N
 
     # back online: the online event sends them; each shows delivered
     ctx.set_offline(False)
-    page.wait_for_function("[...document.querySelectorAll('[data-testid=record]')].every(e => e.dataset.state === 'delivered')", timeout=30000)
+    page.wait_for_function("() => [...document.querySelectorAll('[data-testid=record]')].every(e => e.dataset.state === 'delivered')", timeout=30000)
     assert page.locator("[data-testid=waiting-count]").inner_text() == "0 条等待发送"
     assert "已送达" in page.locator("[data-testid=record]").first.inner_text()
 

@@ -12,7 +12,6 @@ import zxingcpp
 from PIL import Image
 
 import crypto
-
 from tests.e2e.camera import image_luma, write_planes, write_y4m
 from tests.e2e.conftest import controlled, enroll_in_browser, first_visit, lists_loaded
 
@@ -36,7 +35,7 @@ def test_installable_and_every_view_opens_offline(server, launch) -> None:  # ty
     for path, text in VIEWS.items():
         page.goto(server.base + path)
         page.wait_for_selector(f"text={text}", timeout=10000)
-        page.wait_for_function("document.querySelector('[data-testid=net]').textContent.endsWith('离线')", timeout=10000)
+        page.wait_for_function("() => document.querySelector('[data-testid=net]').textContent.endsWith('离线')", timeout=10000)
     # the decoder's WebAssembly is precached too
     assert page.evaluate("caches.keys().then(async ks => { for (const k of ks) { const c = await caches.open(k); for (const r of await c.keys()) if (r.url.includes('zxing_reader')) return true; } return false; })")
 
@@ -72,7 +71,7 @@ def test_worker_enrolls_and_the_screenshotted_qr_verifies(server, launch) -> Non
     ctx.set_offline(True)
     page.reload()
     page.wait_for_selector("[data-testid=pass-qr][data-step]", timeout=20000)
-    page.wait_for_function("document.querySelector('[data-testid=net]').textContent.endsWith('离线')", timeout=10000)
+    page.wait_for_function("() => document.querySelector('[data-testid=net]').textContent.endsWith('离线')", timeout=10000)
     qr2 = _decode_png(page.locator("[data-testid=pass-qr]").screenshot())
     assert server.call("/api/verify", {"qr": qr2})[1]["result"] == "valid"
 
@@ -189,6 +188,12 @@ def test_household_types_pass_number_and_code_online(server, launch) -> None:  #
     lists_loaded(page)
     page.click("text=输入证号和动态码")
     page.fill("input[inputmode=numeric] >> nth=0", str(phone.serial))
+    right = crypto.totp_code(phone.secret, int(time.time()) // 30)
+    page.fill("input[inputmode=numeric] >> nth=1", f"{(right + 500_000) % 1_000_000:06d}")
+    page.click("button[type=submit]")
+    # a wrong code says only that, names no one, and leaves the form to try again
+    assert "号码或验证码不对" in page.locator("[data-testid=verify-error]").inner_text(timeout=20000)
+    assert page.locator("[data-testid=verdict]").count() == 0
     page.fill("input[inputmode=numeric] >> nth=1", f"{crypto.totp_code(phone.secret, int(time.time()) // 30):06d}")
     page.click("button[type=submit]")
     verdict = page.wait_for_selector("[data-testid=verdict][data-source=online]", timeout=20000)
@@ -249,7 +254,7 @@ def test_a_new_version_waits_for_the_person_then_takes_over(server, launch) -> N
         assert page.evaluate(ASK_RELEASE) == "old"
         page.evaluate("window.__before_update = true")
         page.click(".update >> text=更新")
-        page.wait_for_function("!window.__before_update && !!navigator.serviceWorker.controller", timeout=20000)
+        page.wait_for_function("() => !window.__before_update && !!navigator.serviceWorker.controller", timeout=20000)
         page.wait_for_selector("text=核验上门人员")
         assert page.locator(".update").count() == 0
         state = page.evaluate(

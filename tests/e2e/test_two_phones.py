@@ -81,7 +81,7 @@ def test_two_phones_offline_at_the_door_then_both_see_it_delivered(any_db_server
     # Signal again: the household first, then the worker; each record arrives, each phone shows it.
     for ctx, page in ((household_ctx, household), (worker_ctx, worker)):
         ctx.set_offline(False)
-        page.wait_for_function("[...document.querySelectorAll('[data-testid=record]')].every(e => e.dataset.state === 'delivered')",
+        page.wait_for_function("() => [...document.querySelectorAll('[data-testid=record]')].every(e => e.dataset.state === 'delivered')",
                                timeout=30000)
         assert "已送达" in page.locator("[data-testid=record]").first.inner_text()
         assert page.locator("[data-testid=waiting-count]").inner_text() == "0 条等待发送"

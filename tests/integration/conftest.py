@@ -1,9 +1,10 @@
-"""An app on a fresh database, an admin, and a phone that can enroll and show live frames."""
+"""An app on a fresh database, staff signed in with two factors, and a phone that can enroll and show live frames."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pyotp
 import pytest
 from litestar.testing import AsyncTestClient
 
@@ -14,7 +15,9 @@ from server.db.engine import Database
 from server.domain.lists.services import ensure_platform_keys
 from server.settings import Settings
 
-ADMIN = {"Authorization": "Bearer test-admin-token"}
+ADMIN: dict[str, str] = {}
+"""Headers of the agency admin `Admin` signed in last (session cookie and CSRF token); empty until then."""
+PASSWORD = "correct horse battery"
 
 
 @pytest.fixture
@@ -22,18 +25,23 @@ def clock() -> Clock:
     return Clock()
 
 
-@pytest.fixture
-async def settings(database_url: str, tmp_path) -> Settings:  # type: ignore[no-untyped-def]
-    s = Settings(database_url=database_url, var_dir=tmp_path, pwa_dist=tmp_path / "no-dist")
-    from server.keyfiles import load_master_key
+async def platform_keys(s: Settings) -> None:
+    """The root, status and first keys on a migrated database, as `python -m server init` makes them."""
+    from server.keyfiles import load_keyring
 
-    db = Database(database_url)
+    db = Database(s.database_url)
     try:
         async with db.transaction() as session:
-            await ensure_platform_keys(session, load_master_key(s.master_key, s.var_dir), now=Clock().now(),
+            await ensure_platform_keys(session, load_keyring(s.master_key, s.var_dir), now=Clock().now(),
                                        status_size=s.status_list_size)
     finally:
         await db.dispose()
+
+
+@pytest.fixture
+async def settings(database_url: str, tmp_path) -> Settings:  # type: ignore[no-untyped-def]
+    s = Settings(database_url=database_url, var_dir=tmp_path, pwa_dist=tmp_path / "no-dist")
+    await platform_keys(s)
     return s
 
 
@@ -61,27 +69,91 @@ class Phone:
         return crypto.make_card(self.cred, self.issuer_sig)
 
 
-class Admin:
-    """Drives the admin API the way an agency would."""
+async def make_account(settings: Settings, username: str, role: str, *, agency_id: int | None = None,
+                       outlet_id: int | None = None) -> None:
+    """A staff account with `PASSWORD`, straight in the database (as `create-regulator` makes the first one)."""
+    from server.auth import Role
+    from server.domain.accounts.services import ensure_account, hash_password
 
-    def __init__(self, client: AsyncTestClient) -> None:
+    db = Database(settings.database_url)
+    try:
+        async with db.transaction() as session:
+            account, _ = await ensure_account(session, username=username, display_name=username, role=Role(role),
+                                              now=Clock().now(), by="test", agency_id=agency_id, outlet_id=outlet_id)
+            account.password_hash = await hash_password(PASSWORD)
+            account.must_change_password = False
+    finally:
+        await db.dispose()
+
+
+async def sign_in(client: AsyncTestClient, username: str, *, two_factor: bool = True) -> dict[str, str]:
+    """Sign in with `PASSWORD`, set up the authenticator (answering its first code), and return the headers that
+    carry this session: its cookie and CSRF token. The client's own cookie jar is left empty, so phones' requests
+    made through the same client stay anonymous."""
+    r = await client.post("/api/auth/sign-in", json={"username": username, "password": PASSWORD})
+    assert r.status_code == 200, r.text
+    headers = {"cookie": f"dp_session={r.cookies['dp_session']}", "x-csrf-token": r.json()["csrf_token"]}
+    client.cookies.clear()
+    if two_factor:
+        setup = await client.post("/api/auth/totp/setup", headers=headers)
+        assert setup.status_code == 200, setup.text
+        code = pyotp.TOTP(setup.json()["secret"]).at(client.app.state.clock.now())  # the app's clock, which tests move
+        confirm = await client.post("/api/auth/totp/confirm", json={"code": code}, headers=headers)
+        assert confirm.status_code == 200, confirm.text
+    return headers
+
+
+class Admin:
+    """Drives the staff API the way the regulator and an agency would: the regulator registers agencies and
+    outlets; each new agency gets an admin account, signed in with two factors, who acts for it from then on."""
+
+    def __init__(self, client: AsyncTestClient, settings: Settings) -> None:
         self.c = client
+        self.settings = settings
+        self.regulator: dict[str, str] = {}
+        self.agencies: dict[int, dict[str, str]] = {}
+        self.workers: dict[int, int] = {}
+
+    async def as_regulator(self) -> dict[str, str]:
+        if not self.regulator:
+            await make_account(self.settings, "regulator", "regulator")
+            self.regulator = await sign_in(self.c, "regulator")
+        return self.regulator
+
+    async def staff(self, role: str, *, agency_id: int | None = None, outlet_id: int | None = None) -> dict[str, str]:
+        """A new account of `role`, signed in with two factors: its headers."""
+        name = f"{role.replace('_', '-')}-{agency_id or outlet_id or 0}-{len(self.agencies)}-{id(object()) % 100000}"
+        await make_account(self.settings, name, role, agency_id=agency_id, outlet_id=outlet_id)
+        return await sign_in(self.c, name)
 
     async def post(self, path: str, body: dict | None = None, expect: int = 201) -> dict:
-        r = await self.c.post(path, json=body or {}, headers=ADMIN)
+        """As the regulator for registering agencies and outlets; otherwise as the last agency's admin."""
+        regulator = path in ("/api/admin/agencies", "/api/admin/outlets")
+        headers = await self.as_regulator() if regulator else ADMIN
+        r = await self.c.post(path, json=body or {}, headers=headers)
         assert r.status_code == expect, r.text
         return r.json()
 
     async def agency(self, name: str = "安心家政服务有限公司") -> dict:
-        return await self.post("/api/admin/agencies", {"name": name, "city": "上海"})
+        agency = await self.post("/api/admin/agencies", {"name": name, "city": "上海"})
+        self.agencies[agency["id"]] = await self.staff("agency_admin", agency_id=agency["id"])
+        ADMIN.clear()
+        ADMIN.update(self.agencies[agency["id"]])
+        return agency
 
     async def worker(self, agency_id: int, name: str = "王阿姨", **extra: object) -> dict:
         body = {"agency_id": agency_id, "name": name, "phone": "13800000001", "id_number": "110101199001011234",
                 "services": ["cleaning", "elderly"], "health_check_until": "2099-01-01", **extra}
-        return await self.post("/api/admin/workers", body)
+        r = await self.c.post("/api/admin/workers", json=body, headers=self.agencies.get(agency_id, ADMIN))
+        assert r.status_code == 201, r.text
+        self.workers[r.json()["id"]] = agency_id
+        return r.json()
 
     async def issue(self, worker_id: int) -> dict:
-        return await self.post(f"/api/admin/workers/{worker_id}/passes", {})
+        r = await self.c.post(f"/api/admin/workers/{worker_id}/passes", json={},
+                              headers=self.agencies.get(self.workers.get(worker_id, 0), ADMIN))
+        assert r.status_code == 201, r.text
+        return r.json()
 
     async def enrolled_phone(self, name: str = "王阿姨") -> Phone:
         agency = await self.agency()
@@ -99,5 +171,6 @@ async def enroll(client: AsyncTestClient, code: str, device_priv: bytes | None =
 
 
 @pytest.fixture
-def admin(client: AsyncTestClient) -> Admin:
-    return Admin(client)
+def admin(client: AsyncTestClient, settings: Settings) -> Admin:
+    ADMIN.clear()
+    return Admin(client, settings)

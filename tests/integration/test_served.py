@@ -43,11 +43,16 @@ def test_newcomer_script_valid_stale_revoked(served) -> None:  # type: ignore[no
     assert len(codes) == len(first_seed["activation_codes"])
     old_code = first_seed["activation_codes"][0]["code"]
 
-    token = ((served.tmp / "var") / "admin.token").read_text().strip()
-    assert oct(((served.tmp / "var") / "admin.token").stat().st_mode)[-3:] == "600"
+    assert not ((served.tmp / "var") / "admin.token").exists()  # no token: staff sign in with two factors
     assert oct(((served.tmp / "var") / "master.key").stat().st_mode)[-3:] == "600"
-    rc, out = _script(served.base, by_status["valid"]["code"], "--revoke", token)
-    assert rc == 0 and out["now"] == "valid" and out["two_minutes_old"] == "stale" and out["after_revoke"] == "revoked", out
+    assert {a["role"] for a in second_seed["accounts"]} == {"regulator", "agency_admin", "agency_staff", "outlet_staff"}
+    first_passwords = {a["username"]: a["password"] for a in first_seed["accounts"]}
+    assert all(first_passwords[a["username"]] != a["password"] for a in second_seed["accounts"])  # fresh each run
+    regulator = next(a for a in second_seed["accounts"] if a["role"] == "regulator")
+    token = regulator["password"]
+    rc, out = _script(served.base, by_status["valid"]["code"], "--revoke", f"{regulator['username']}:{token}")
+    assert rc == 0 and out["now"] == "valid" and out["two_minutes_old"] == "stale" and out["revoke"] == "revoked", out
+    assert out["after_revoke"] == "revoked", out
     for status in ("caution", "red"):
         rc, out = _script(served.base, by_status[status]["code"])
         assert out["now"] == status, out
@@ -70,3 +75,20 @@ def test_serve_prints_the_address_it_serves_on(served) -> None:  # type: ignore[
     assert served.base != "http://127.0.0.1:8000"  # a free port from the env, not the default
     with urllib.request.urlopen(printed.split()[2] + "/api/health") as r:
         assert json.loads(r.read()) == {"ok": True}
+
+
+def test_create_regulator_bootstraps_the_first_account(served) -> None:  # type: ignore[no-untyped-def]
+    made = json.loads(served.cli("create-regulator", "city.regulator", "--name", "市商务委"))
+    assert made["role"] == "regulator" and len(made["initial_password"]) >= 16
+    req = urllib.request.Request(served.base + "/api/auth/sign-in", method="POST", headers={"content-type": "application/json"},
+                                 data=json.dumps({"username": "city.regulator", "password": made["initial_password"]}).encode())
+    with urllib.request.urlopen(req) as r:
+        me = json.loads(r.read())
+    assert me["role"] == "regulator" and me["must_change_password"] and not me["totp_enabled"]
+    bad = subprocess.run([sys.executable, "-m", "server", "create-regulator", "Not Valid!"], env=served.env, cwd=ROOT,
+                         capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and "user name" in bad.stderr and "Traceback" not in bad.stderr
+    taken = subprocess.run([sys.executable, "-m", "server", "create-regulator", "demo-a1-admin"], env=served.env, cwd=ROOT,
+                           capture_output=True, text=True, timeout=60)
+    assert taken.returncode == 2 and "another role" in taken.stderr
+    assert made["initial_password"] not in served.log_path.read_text()

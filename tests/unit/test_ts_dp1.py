@@ -27,7 +27,7 @@ def test_node_tool_agrees_with_every_case() -> None:
     got = json.loads(r.stdout)
     cases = json.loads(VECTORS.read_text())["cases"]
     assert len(got) == len(cases)
-    for case, result in zip(cases, got):
+    for case, result in zip(cases, got, strict=True):
         assert result == case["expect"], f"{case['name']}: got {result}, want {case['expect']}"
     py = subprocess.run([str(ROOT / ".venv/bin/python"), "-m", "crypto", "verify", "--vectors", str(VECTORS)],
                         cwd=ROOT, capture_output=True, text=True, timeout=60)

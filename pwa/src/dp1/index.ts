@@ -6,16 +6,24 @@ import { type Value, decodeOne, encode } from "./msgpack";
 
 export { BadSignature, Malformed, b45Decode, b45Encode, b64uDecode, b64uEncode };
 
+// The fixed words, as crypto/enums.py spells them (tests/unit/test_enums.py checks the two agree).
+/** The 13 result codes, in the spec's order of checks (§9.2). */
 export const RESULTS = [
   "malformed", "unknown_issuer", "bad_issuer_sig", "bad_device_sig", "not_yet_valid", "expired",
   "stale", "future", "bad_code", "revoked", "red", "caution", "valid",
 ] as const;
 export type Result = (typeof RESULTS)[number];
+/** The result each 2-bit status-list value gives (§8.3), indexed by the value. */
+export const STATUSES = ["valid", "caution", "red", "revoked"] as const satisfies readonly Result[];
+/** The results the status entry decides: every check before it held; a scanned live frame with one is proof. */
+export const STATUS_RESULTS: readonly Result[] = STATUSES;
+/** The results after the issuer signature held: the identity on the credential is genuine. */
+export const IDENTITY_RESULTS: readonly Result[] = RESULTS.slice(RESULTS.indexOf("bad_issuer_sig") + 1);
 
 export const SERVICES = ["cleaning", "cooking", "childcare", "elderly", "maternity", "repair", "moving"] as const;
 export type Service = (typeof SERVICES)[number];
 
-export const STATUS_GREEN = 0, STATUS_YELLOW = 1, STATUS_RED = 2, STATUS_REVOKED = 3;
+export const STATUS_GREEN = 0, STATUS_YELLOW = 1, STATUS_RED = 2, STATUS_REVOKED = 3; // indexes of STATUSES
 const STEP = 30;
 const MAX_QR = 512;
 const TAG_CRED = utf8.encode("DP1/cred\0");
@@ -323,8 +331,6 @@ export function servicesOf(mask: number): Service[] {
 
 // ---------- verify ----------
 
-const BY_STATUS: Result[] = ["valid", "caution", "red", "revoked"];
-
 /** The spec's checks in the spec's order, at Unix time `now`; online when `secret` is given. Never throws. */
 export async function verify(qr: unknown, now: number, trust: TrustList, status: StatusList, secret?: string | null): Promise<Verdict> {
   if (typeof now !== "number" || !Number.isFinite(now)) return { result: "malformed" };
@@ -360,7 +366,7 @@ async function verifyInner(qr: unknown, now: number, trust: TrustList, status: S
     if (secret !== null && (await totp(secret, Number(step))) !== p.code) return { result: "bad_code", parsed: p, issuer };
   }
   const value = statusAt(status, c.statusIndex);
-  return { result: BY_STATUS[value], parsed: p, issuer, status: value };
+  return { result: STATUSES[value], parsed: p, issuer, status: value };
 }
 
 export { equal };

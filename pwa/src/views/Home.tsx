@@ -22,6 +22,7 @@ export function Home() {
         <button class="link" onClick={() => navigate("/enroll")}>{t("home.enroll")}</button>
         <button class="link" onClick={() => navigate("/records")}>{t("home.records")}</button>
       </div>
+      <button class="link staff-link" onClick={() => navigate("/signin")} data-testid="go-signin">{t("home.staff")}</button>
     </main>
   );
 }

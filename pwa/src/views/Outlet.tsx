@@ -70,7 +70,7 @@ export function Outlet() {
 
   const mine = records.filter((r) => r.kind === "attendance" && r.body.session_id === session.session_id).reverse();
 
-  const addTrainee = async (key: string, name: string, fields: Record<string, unknown>) => {
+  const addTrainee = async (key: string, name: string, fields: Record<string, unknown>, note?: string) => {
     // Read the phone's records afresh: two quick scans of one trainee must record once.
     const fresh = (await allRecords()).filter((r) => r.kind === "attendance" && r.body.session_id === session.session_id);
     if (fresh.some((r) => r.summary.split(" ")[0] === key)) {
@@ -78,16 +78,19 @@ export function Outlet() {
       return;
     }
     const save = () => addRecord("attendance", { session_id: session.session_id, ...fields }, `${key} ${name}`);
-    if (await trySave(save, (text) => setMessage({ text, bad: true }))) setMessage({ text: t("outlet.added", { name: name || key }) });
+    const added = t("outlet.added", { name: name || key });
+    if (await trySave(save, (text) => setMessage({ text, bad: true }))) setMessage(note ? { text: `${added} · ${note}`, bad: true } : { text: added });
   };
 
   const scanned = async (text: string) => {
     setScanning(false);
     if (!s.trust || !s.status) return setMessage({ text: t("verify.no_lists"), bad: true });
     const v = await dp1.verify(text, now(), s.trust, s.status);
-    if (!["valid", "caution", "red"].includes(v.result) || !v.parsed)
+    // What the server takes as proof (crypto/enums.py STATUS_RESULTS): any status, said alongside when not valid.
+    if (!dp1.STATUS_RESULTS.includes(v.result) || !v.parsed)
       return setMessage({ text: t("outlet.rejected", { reason: t(`explain.${v.result}` as Key) }), bad: true });
-    await addTrainee(`#${v.parsed.cred.serial}`, v.parsed.cred.name, { frame: text });
+    await addTrainee(`#${v.parsed.cred.serial}`, v.parsed.cred.name, { frame: text },
+      v.result === "valid" ? undefined : t(`result.${v.result}` as Key));
   };
 
   const csv = () => {

@@ -27,7 +27,7 @@ export interface Shown {
   };
 }
 
-const IDENTITY = new Set<dp1.Result>(["valid", "caution", "red", "revoked", "bad_code", "stale", "future", "expired", "not_yet_valid", "bad_device_sig"]);
+const IDENTITY = new Set<dp1.Result>(dp1.IDENTITY_RESULTS);
 
 export function colourOf(result: dp1.Result): string {
   return result === "valid" ? "green" : result === "caution" ? "yellow" : result === "red" ? "red" : "grey";
@@ -150,7 +150,7 @@ export function VerdictCard({ shown, online, onAgain, frame }: { shown: Shown; o
           </dl>
         </div>
       )}
-      {h && frame?.startsWith("DP1:") && ["valid", "caution", "red"].includes(shown.result) && (
+      {h && frame?.startsWith("DP1:") && dp1.STATUS_RESULTS.includes(shown.result) && shown.result !== "revoked" && (
         <VisitPanel frame={frame} serial={h.serial} who={h.name} />
       )}
       <p class="small" data-testid="verdict-source">

@@ -51,6 +51,8 @@ export function Verify() {
     if (!navigator.onLine) return setError(t("verify.type_online"));
     try {
       const answer = await api<ServerAnswer>("/api/verify/code", { serial: Number(serial), code: code6, device_id: await deviceId() });
+      // A wrong code, an unknown number and a pass not yet activated get one answer that names no one.
+      if (answer.result === "bad_code" && !answer.holder) return setError(t("verify.code_wrong"));
       setFrame(undefined);
       setShown(fromServer(answer));
       setMode("result");

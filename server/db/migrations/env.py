@@ -8,9 +8,11 @@ from alembic import context
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from server.db.models import Base
+from sync.models import sync_metadata
 
 config = context.config
-target_metadata = Base.metadata
+target_metadata = [Base.metadata, sync_metadata]
+"""The server's tables and the ones sync owns (`devices`, `sync_records`)."""
 
 
 def _url() -> str:
@@ -22,7 +24,7 @@ def _url() -> str:
     return get_settings().database_url
 
 
-def _run(connection) -> None:  # type: ignore[no-untyped-def]
+def _run(connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,

@@ -1,6 +1,6 @@
 """Keys and the signed lists: root, status and issuer keys; the trust list; the status list.
 
-Private keys live sealed (AES-GCM, master key, the kid as associated data).
+Private keys live sealed (server/secrets.py: AES-GCM under the master keyring, the kid bound in).
 A change to an issuer re-signs the trust list; a change to any pass's status
 re-signs the status list with `seq` + 1, in the same transaction as the change,
 under a row lock so that several server processes never hand out one `seq` twice.
@@ -16,8 +16,10 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import crypto
+from crypto import Keyring
 from server.db.models import Agency, ListState, SigningKey
 from server.errors import Conflict
+from server.secrets import open_signing_key, seal_signing_key
 
 ROOT_KID = "root"
 STATUS_KID = "status"
@@ -28,7 +30,7 @@ def _kid(prefix: str) -> str:
 
 
 async def _new_key(
-    session: AsyncSession, master: bytes, *, kid: str, purpose: str, now: int, not_after: int,
+    session: AsyncSession, master: Keyring, *, kid: str, purpose: str, now: int, not_after: int,
     agency: Agency | None = None,
 ) -> tuple[SigningKey, bytes]:
     priv = crypto.new_signing_key()
@@ -38,7 +40,7 @@ async def _new_key(
         agency_id=agency.id if agency else None,
         name=agency.name if agency else purpose,
         pub=crypto.public_key(priv),
-        priv_sealed=crypto.seal(master, priv, kid.encode()),
+        priv_sealed=seal_signing_key(master, kid, priv),
         not_before=now,
         not_after=not_after,
         active=True,
@@ -49,15 +51,15 @@ async def _new_key(
     return row, priv
 
 
-def unseal_key(master: bytes, row: SigningKey) -> bytes:
-    return crypto.unseal(master, row.priv_sealed, row.kid.encode())
+def unseal_key(master: Keyring, row: SigningKey) -> bytes:
+    return open_signing_key(master, row.kid, row.priv_sealed)
 
 
 async def key_by_kid(session: AsyncSession, kid: str) -> SigningKey | None:
     return (await session.execute(select(SigningKey).where(SigningKey.kid == kid))).scalar_one_or_none()
 
 
-async def ensure_platform_keys(session: AsyncSession, master: bytes, *, now: int, status_size: int) -> bool:
+async def ensure_platform_keys(session: AsyncSession, master: Keyring, *, now: int, status_size: int) -> bool:
     """Create the root and status keys and both lists if missing. Returns True when it created them."""
     if await key_by_kid(session, ROOT_KID) is not None:
         return False
@@ -81,7 +83,7 @@ async def root_pub(session: AsyncSession) -> bytes:
     return row.pub
 
 
-async def create_issuer_key(session: AsyncSession, master: bytes, agency: Agency, *, now: int, days: int) -> SigningKey:
+async def create_issuer_key(session: AsyncSession, master: Keyring, agency: Agency, *, now: int, days: int) -> SigningKey:
     """A new issuer key for the agency. Older keys retire: they sign nothing more and stay in
     the trust list only until the last pass they signed expires (end of its last valid day)."""
     from server.db.models import Pass  # passes depend on keys, not the other way round
@@ -132,7 +134,7 @@ def _store(row: ListState, envelope: dict, *, seq: int, now: int) -> None:
     row.etag = hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
-async def resign_trust(session: AsyncSession, master: bytes, *, now: int) -> None:
+async def resign_trust(session: AsyncSession, master: Keyring, *, now: int) -> None:
     """Re-sign the trust list from the issuer keys still within their validity."""
     row = await _locked(session, "trust")
     root = await key_by_kid(session, ROOT_KID)
@@ -152,7 +154,7 @@ async def resign_trust(session: AsyncSession, master: bytes, *, now: int) -> Non
     _store(row, env, seq=seq, now=now)
 
 
-async def resign_status(session: AsyncSession, master: bytes, *, now: int, changes: dict[int, int] | None = None) -> int:
+async def resign_status(session: AsyncSession, master: Keyring, *, now: int, changes: dict[int, int] | None = None) -> int:
     """Apply `{status_index: value}` to the status list and re-sign it. Returns the new seq."""
     row = await _locked(session, "status")
     bits = bytearray(row.bitstring or b"")

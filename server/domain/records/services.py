@@ -12,7 +12,7 @@ import binascii
 import csv
 import hashlib
 import io
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -20,16 +20,19 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import crypto
+from server.auth import Actor, Role
 from server.db.models import Attendance, Complaint, Outlet, Pass, Review, TrainingSession, Visit
+from server.errors import NotFound
 from sync import Applier, DuplicateOf, Rejected
 from sync import wire as w
 
-PROOF_OK = frozenset({"valid", "caution", "red", "revoked"})
+PROOF_OK = crypto.STATUS_RESULTS
+"""Every check before the status held: the phone was there. Any status: it may have changed since the scan."""
 EPOCH = date(1970, 1, 1)
 
 
-def _insert(session: AsyncSession):  # type: ignore[no-untyped-def]
-    return pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+def _insert(session: AsyncSession):
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
 
 
 async def proof(lists: tuple[crypto.TrustList, crypto.StatusList], frame: str) -> crypto.Parsed:
@@ -151,25 +154,43 @@ def make_appliers(lists: tuple[crypto.TrustList, crypto.StatusList]) -> dict[str
             "session": session_open, "attendance": attendance}
 
 
-async def attendance_csv(session: AsyncSession, session_id: str) -> str:
+NO_SESSION = ("找不到这个培训场次", "No such training session")
+
+
+async def attendance_csv(actor: Actor, session_id: str) -> str:
     """Attendance of one training session as CSV (UTF-8 with BOM so spreadsheet programs read the Chinese)."""
+    session = actor.session
     ts = await session.get(TrainingSession, session_id)
+    if ts is None:
+        raise NotFound(*NO_SESSION)
+    actor.outlet_scope(ts.outlet_id, what=NO_SESSION)
     rows = (await session.execute(select(Attendance).where(Attendance.session_id == session_id).order_by(Attendance.at))).scalars()
     out = io.StringIO()
     out.write("\ufeff")
     writer = csv.writer(out)
     writer.writerow(["课程 course", "日期 day", "学员 trainee", "证号 pass", "姓名 name", "签到时间 at (UTC)"])
     for a in rows:
-        writer.writerow([ts.course if ts else "", ts.day.isoformat() if ts else "", a.trainee, a.serial or "", a.name,
-                         _ts(a.at)])
+        writer.writerow([_cell(ts.course) if ts else "", ts.day.isoformat() if ts else "", _cell(a.trainee), a.serial or "",
+                         _cell(a.name), _ts(a.at)])
     return out.getvalue()
 
 
+def _cell(text: str) -> str:
+    """A text cell a spreadsheet shows as text: one that could start a formula (= + - @, tab, CR) gets a leading '."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 def _ts(t: int) -> str:
-    return datetime.fromtimestamp(t, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+    return datetime.fromtimestamp(t, tz=UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
-async def list_complaints(session: AsyncSession, *, agency_id: int | None, serial: int | None) -> list[dict]:
+async def list_complaints(actor: Actor, *, agency_id: int | None, serial: int | None) -> list[dict]:
+    """The regulator reads every agency's complaints (or one's); an agency only its own."""
+    session = actor.session
+    if actor.principal.role is not Role.REGULATOR:
+        if agency_id is not None and agency_id != actor.principal.agency_id:
+            raise NotFound("找不到这家家政企业", "No such agency")
+        agency_id = actor.principal.agency_id
     stmt = select(Complaint).order_by(Complaint.at.desc()).limit(500)
     if agency_id is not None:
         stmt = stmt.where(Complaint.agency_id == agency_id)
@@ -182,6 +203,12 @@ async def list_complaints(session: AsyncSession, *, agency_id: int | None, seria
     ]
 
 
-async def list_reviews(session: AsyncSession, serial: int) -> list[dict]:
+async def list_reviews(actor: Actor, serial: int) -> list[dict]:
+    """Reviews of a pass the actor may see."""
+    session = actor.session
+    p = await session.get(Pass, serial)
+    if p is None:
+        raise NotFound("找不到这张上门服务证", "No such pass")
+    actor.agency_scope(p.agency_id, what=("找不到这张上门服务证", "No such pass"))
     rows = (await session.execute(select(Review).where(Review.serial == serial).order_by(Review.at.desc()).limit(500))).scalars()
     return [{"id": r.id, "stars": r.stars, "tags": [t for t in r.tags.split(",") if t], "comment": r.comment, "at": r.at} for r in rows]

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from server.schemas import Struct
+from server.schemas import RowId, Struct
 
 Service = Literal["cleaning", "cooking", "childcare", "elderly", "maternity", "repair", "moving"]
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
@@ -40,7 +40,7 @@ class Outlet(Struct):
 
 
 class WorkerCreate(Struct):
-    agency_id: int
+    agency_id: RowId
     name: Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
     """Shown on the pass; at most 32 UTF-8 bytes (about 10 Chinese characters)."""
     phone: Annotated[str, msgspec.Meta(max_length=30)] = ""
@@ -48,15 +48,14 @@ class WorkerCreate(Struct):
     services: list[Service] = []
     health_check_until: date | None = None
     photo: str | None = None
-    """The photo as base64 (JPEG, PNG or WebP, at most 512 KB). None: a drawn placeholder."""
-    photo_type: Literal["image/jpeg", "image/png", "image/webp", "image/svg+xml"] = "image/jpeg"
+    """The photo as base64: JPEG, PNG or WebP, told by its bytes, at most 512 KB. None: a drawn placeholder."""
 
 
 class TrainingCreate(Struct):
     course: Name
     day: date
     hours: Annotated[int, msgspec.Meta(ge=0, le=10000)] = 0
-    outlet_id: int | None = None
+    outlet_id: RowId | None = None
     certificate: Annotated[str, msgspec.Meta(max_length=100)] = ""
     valid_until: date | None = None
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from litestar import Controller, get, post
+from litestar import Controller, Request, get, post
 
+import crypto
+from server import body_limits, limits
 from server.deps import Context
 from server.domain.verify import schemas as s
 from server.domain.verify.services import verify_code, verify_qr
@@ -12,18 +14,24 @@ from server.domain.verify.services import verify_code, verify_qr
 class VerifyController(Controller):
     path = "/api"
     tags = ["verify"]
+    request_max_body_size = body_limits.SMALL
 
-    @post("/verify", operation_id="verify", status_code=200)
+    @post("/verify", operation_id="verify", status_code=200, middleware=[limits.VERIFY])
     async def verify(self, data: s.VerifyRequest, ctx: Context) -> s.VerifyResponse:
         """Verify a scanned DP1 code online (TOTP row included) and record the check."""
-        async with ctx.db.transaction() as session:
-            return await verify_qr(session, ctx.master, ctx.lists, data, now=ctx.now(), verifier=ctx.principal.label)
+        async with ctx.db.read() as session:
+            return await verify_qr(ctx.actor(session), ctx.master, ctx.lists, ctx.journal, data)
 
-    @post("/verify/code", operation_id="verifyCode", status_code=200)
-    async def verify_code(self, data: s.CodeVerifyRequest, ctx: Context) -> s.VerifyResponse:
+    @post("/verify/code", operation_id="verifyCode", status_code=200, middleware=[limits.VERIFY_CODE])
+    async def verify_code(self, data: s.CodeVerifyRequest, ctx: Context, request: Request) -> s.VerifyResponse:
         """Verify a pass number and the six digits under its QR (for a call or a typed check)."""
-        async with ctx.db.transaction() as session:
-            return await verify_code(session, ctx.master, ctx.lists, data, now=ctx.now(), verifier=ctx.principal.label)
+        wrong_codes = limits.WrongCodes.of(request.app)
+        await wrong_codes.refuse_if_locked(data.serial)
+        async with ctx.db.read() as session:
+            answer = await verify_code(ctx.actor(session), ctx.master, ctx.lists, ctx.journal, data)
+        if answer.result == crypto.Result.BAD_CODE:
+            await wrong_codes.wrong(data.serial)
+        return answer
 
     @get("/time", operation_id="serverTime")
     async def time(self, ctx: Context) -> dict:

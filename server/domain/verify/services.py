@@ -7,17 +7,18 @@ from datetime import date, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import crypto
-from server.db.models import Agency, Pass, VerificationEvent
+from crypto import Keyring
+from server.auth import Actor
+from server.db.models import Agency, Pass
 from server.domain.lists.services import current, opened_lists
 from server.domain.passes.services import totp_secret
 from server.domain.registry.services import training_in_date
 from server.domain.verify import schemas as s
-from server.domain.verify.texts import IDENTITY_RESULTS, RESULT_TEXT
-from server.errors import NotFound
+from server.domain.verify.journal import Entry, Journal
+from server.domain.verify.texts import RESULT_TEXT, WRONG_CODE_TEXT
 from server.schemas import SERVICE_LABELS, mask_to_services
 
 EPOCH = date(1970, 1, 1)
-STATUS_RESULTS = frozenset({"revoked", "red", "caution", "valid"})
 
 
 class ListCache:
@@ -61,18 +62,19 @@ def _holder(p: Pass, cred: crypto.Credential, agency: Agency | None, today: date
 
 
 async def _answer(
-    session: AsyncSession, result: str, p: Pass | None, cred: crypto.Credential | None, status: crypto.StatusList,
-    *, now: int, printed: bool, channel: str, verifier: str, device_id: str | None, serial: int | None,
+    session: AsyncSession, journal: Journal, result: crypto.Result, p: Pass | None, cred: crypto.Credential | None,
+    status: crypto.StatusList, *, now: int, printed: bool, channel: str, verifier: str, device_id: str | None,
+    serial: int | None,
 ) -> s.VerifyResponse:
     colour, head, head_en, expl, expl_en = RESULT_TEXT[result]
     reasons: list[str] = []
     reasons_en: list[str] = []
-    if result in ("caution", "red", "revoked") and p is not None and p.reason:
+    if result in crypto.STATUS_RESULTS and result != crypto.Result.VALID and p is not None and p.reason:
         reasons, reasons_en = [p.reason], [p.reason_en or p.reason]
     holder = None
-    if cred is not None and p is not None and result in IDENTITY_RESULTS:
+    if cred is not None and p is not None and result in crypto.IDENTITY_RESULTS:
         holder = _holder(p, cred, await session.get(Agency, cred.agency_id), day_to_date(now // 86400))
-    session.add(VerificationEvent(serial=serial, at=now, result=result, channel=channel, verifier=verifier, device_id=device_id))
+    journal.add(Entry(serial=serial, at=now, result=str(result), channel=channel, verifier=verifier, device_id=device_id))
     return s.VerifyResponse(
         result=result, colour=colour, headline=head, headline_en=head_en, explanation=expl, explanation_en=expl_en,
         reasons=reasons, reasons_en=reasons_en, printed_card=printed, holder=holder, status_as_of=status.issued_at,
@@ -81,35 +83,42 @@ async def _answer(
 
 
 async def verify_code(
-    session: AsyncSession, master: bytes, cache: ListCache, body: s.CodeVerifyRequest, *, now: int, verifier: str
+    actor: Actor, master: Keyring, cache: ListCache, journal: Journal, body: s.CodeVerifyRequest
 ) -> s.VerifyResponse:
-    """Verify a pass number and its current six-digit code: the DP1 rows that apply without a frame."""
+    """Verify a pass number and its current six-digit code (docs/spec/dp1.md §9.6).
+
+    Only a right code tells anything about the pass: a wrong code, an unknown number and a pass not yet
+    activated get one and the same answer (`wrong_code_answer`), so pass numbers cannot be enumerated.
+    """
+    session, now, verifier = actor.session, actor.now, actor.label
     trust, status = await cache.get(session)
+    code = int(body.code)
     p = await session.get(Pass, body.serial)
-    if p is None or p.cred is None:
-        raise NotFound("找不到这个证号，或此证尚未激活", "No such pass number, or the pass is not activated yet", code="unknown_pass")
-    cred = crypto.decode_cred(p.cred)
-    secret = totp_secret(master, p)
-    issuer = trust.issuer(cred.kid)
-    current = now // 30
-    if issuer is None or not issuer.not_before <= now <= issuer.not_after:
-        result = "unknown_issuer"
-    elif now // 86400 < cred.issued_day:
-        result = "not_yet_valid"
-    elif now // 86400 > cred.expires_day:
-        result = "expired"
-    elif secret is None or not any(crypto.check_code(secret, st, int(body.code)) for st in (current - 1, current, current + 1)):
-        result = "bad_code"
-    else:
-        result = ("valid", "caution", "red", "revoked")[status.get(cred.status_index)]
-    return await _answer(session, result, p, cred, status, now=now, printed=False, channel="code", verifier=verifier,
-                         device_id=body.device_id, serial=body.serial)
+    secret = totp_secret(master, p) if p is not None and p.cred is not None and p.issuer_sig is not None else None
+    if p is None or p.cred is None or p.issuer_sig is None or secret is None or not crypto.check_code_now(secret, code, now):
+        journal.add(Entry(serial=body.serial, at=now, result=str(crypto.Result.BAD_CODE), channel="code",
+                          verifier=verifier, device_id=body.device_id))
+        return wrong_code_answer(status, now)
+    verdict = crypto.verify_code(p.cred, p.issuer_sig, code, now, trust, status, secret=secret)
+    return await _answer(session, journal, verdict.result, p, verdict.cred, status, now=now, printed=False, channel="code",
+                         verifier=verifier, device_id=body.device_id, serial=body.serial)
+
+
+def wrong_code_answer(status: crypto.StatusList, now: int) -> s.VerifyResponse:
+    """`bad_code` and nothing about the pass: no holder, no reasons."""
+    colour, head, head_en, expl, expl_en = WRONG_CODE_TEXT
+    return s.VerifyResponse(
+        result=crypto.Result.BAD_CODE, colour=colour, headline=head, headline_en=head_en, explanation=expl,
+        explanation_en=expl_en, reasons=[], reasons_en=[], printed_card=False, holder=None,
+        status_as_of=status.issued_at, server_time=now,
+    )
 
 
 async def verify_qr(
-    session: AsyncSession, master: bytes, cache: ListCache, body: s.VerifyRequest, *, now: int, verifier: str
+    actor: Actor, master: Keyring, cache: ListCache, journal: Journal, body: s.VerifyRequest
 ) -> s.VerifyResponse:
-    """Verify a scanned code as the server, record the check, and say what it means."""
+    """Verify a scanned code as the server, record the check (in the journal), and say what it means."""
+    session, now, verifier = actor.session, actor.now, actor.label
     trust, status = await cache.get(session)
     p: Pass | None = None
     secret: str | None = None
@@ -125,10 +134,10 @@ async def verify_qr(
             secret = totp_secret(master, p)
     verdict = crypto.verify(body.qr, now, trust, status, secret=secret)
     result = verdict.result
-    if parsed is not None and parsed.kind == "live" and secret is None and result in STATUS_RESULTS:
-        result = "bad_code"  # online, and the server holds no secret for this pass: the code cannot be right
+    if parsed is not None and parsed.kind == "live" and secret is None and result in crypto.STATUS_RESULTS:
+        result = crypto.Result.BAD_CODE  # online, and the server holds no secret for this pass: the code cannot be right
     return await _answer(
-        session, result, p, parsed.cred if parsed is not None else None, status, now=now,
+        session, journal, result, p, parsed.cred if parsed is not None else None, status, now=now,
         printed=parsed is not None and parsed.kind == "card", channel="qr", verifier=verifier, device_id=body.device_id,
         serial=parsed.cred.serial if parsed is not None else None,
     )

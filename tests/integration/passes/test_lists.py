@@ -21,7 +21,7 @@ async def test_lists_open_with_the_root_and_carry_etags(client, admin: Admin) ->
     cred = crypto.decode_cred(phone.cred)
     assert trust.issuer(cred.kid) is not None
     assert status.size >= 131072
-    assert status.get(cred.status_index) == crypto.STATUS_GREEN
+    assert status.get(cred.status_index) == crypto.Status.VALID
 
     r = await client.get("/api/status")
     etag = r.headers["etag"]
@@ -33,16 +33,19 @@ async def test_lists_open_with_the_root_and_carry_etags(client, admin: Admin) ->
     assert r2.status_code == 200 and r2.headers["etag"] != etag
     _, status2 = await _open(client)
     assert status2.seq == status.seq + 1
-    assert status2.get(cred.status_index) == crypto.STATUS_RED
+    assert status2.get(cred.status_index) == crypto.Status.RED
 
 
 async def test_unused_entries_read_revoked(client) -> None:  # type: ignore[no-untyped-def]
     _, status = await _open(client)
-    assert {status.get(i) for i in range(0, status.size, 997)} == {crypto.STATUS_REVOKED}
+    assert {status.get(i) for i in range(0, status.size, 997)} == {crypto.Status.REVOKED}
 
 
 async def test_concurrent_status_changes_each_get_a_seq(client, admin: Admin) -> None:  # type: ignore[no-untyped-def]
-    phones = [await admin.enrolled_phone(f"工{i}") for i in range(4)]
+    from tests.integration.conftest import enroll
+
+    agency = await admin.agency()
+    phones = [await enroll(client, (await admin.issue((await admin.worker(agency["id"], f"工{i}"))["id"]))["code"]) for i in range(4)]
     _, before = await _open(client)
     await asyncio.gather(
         *[client.post(f"/api/admin/passes/{p.serial}/status", json={"status": "caution", "reason": "测试"}, headers=ADMIN) for p in phones]
@@ -50,7 +53,7 @@ async def test_concurrent_status_changes_each_get_a_seq(client, admin: Admin) ->
     _, after = await _open(client)
     assert after.seq == before.seq + 4
     for p in phones:
-        assert after.get(crypto.decode_cred(p.cred).status_index) == crypto.STATUS_YELLOW
+        assert after.get(crypto.decode_cred(p.cred).status_index) == crypto.Status.CAUTION
 
 
 async def test_issuer_key_rotation_keeps_old_passes(client, admin: Admin, clock) -> None:  # type: ignore[no-untyped-def]

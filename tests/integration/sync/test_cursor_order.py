@@ -12,6 +12,7 @@ import pytest
 
 import sync
 from server.db.engine import Database
+from server.domain.records.feeds import pull_feeds
 from server.domain.records.services import make_appliers
 from server.domain.verify.services import ListCache
 from server.settings import Settings
@@ -30,9 +31,9 @@ async def test_a_push_that_commits_late_is_still_pulled(client, admin: Admin, cl
     db = Database(settings.database_url)
 
     async def pull_reviews(cursor: int) -> tuple[int, list[str]]:
-        async with db.transaction() as s:
-            new, _, _, reviews, _ = await sync.pull(s, worker.id, cursor, serial=phone.serial, outlet_id=None, limit=100)
-        return new, [r["comment"] for r in reviews]
+        async with db.read() as s:
+            page = await sync.pull(s, worker.id, cursor, feeds=pull_feeds(worker.id, serial=phone.serial, outlet_id=None), limit=100)
+        return page.cursor, [r["comment"] for r in page.feeds["reviews"]]
 
     try:
         async with db.transaction() as s:

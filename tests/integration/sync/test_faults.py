@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
+
 from tests.conftest import PG
 from tests.dbquery import rows
 from tests.records import Device, uuid7
@@ -110,11 +111,10 @@ def test_same_batches_to_two_processes_and_two_tabs(database_url: str, tmp_path:
     rng = random.Random(7)
     a = Served(tmp_path / "a", database_url)
     try:
-        # the second process shares the first one's database, master key and admin token
+        # the second process shares the first one's database and master key
         env_b = {**a.env, "DOORPASS_PORT": str(free_port()),
-                 "DOORPASS_MASTER_KEY": (tmp_path / "a" / "var" / "master.key").read_text().strip(),
-                 "DOORPASS_ADMIN_TOKEN": a.token}
-        b_log = open(tmp_path / "b.log", "w")
+                 "DOORPASS_MASTER_KEY": (tmp_path / "a" / "var" / "master.key").read_text().strip()}
+        b_log = open(tmp_path / "b.log", "w")  # noqa: SIM115  # open while process b runs, closed at its end
         b_proc = subprocess.Popen([sys.executable, "-m", "server", "serve"], env=env_b, cwd=ROOT, stdout=b_log, stderr=subprocess.STDOUT)
         b_base = f"http://127.0.0.1:{env_b['DOORPASS_PORT']}"
         assert wait_healthy(b_base)

