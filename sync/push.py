@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+import anyio
 import msgspec
 from sqlalchemy import select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -174,6 +175,18 @@ def _check_quota(device: Device, quota: Quota | None, now: int) -> None:
         raise QuotaExceeded(quota, (now // DAY + 1) * DAY - now)
 
 
+def _prepare(raws: list[Any]) -> list[tuple[int, Any, str | None, Any, msgspec.ValidationError | None, bytes]]:
+    """Each raw record as (index, raw, its id if any, the typed record or the validation error, canonical body)."""
+    out: list[tuple[int, Any, str | None, Any, msgspec.ValidationError | None, bytes]] = []
+    for index, raw in enumerate(raws):
+        rid = raw.get("id") if isinstance(raw, dict) and isinstance(raw.get("id"), str) else None
+        try:
+            out.append((index, raw, rid, msgspec.convert(raw, AnyRecord), None, canonical(raw)))
+        except msgspec.ValidationError as e:
+            out.append((index, raw, rid, None, e, b""))
+    return out
+
+
 async def push(
     session: AsyncSession, device_id: str, raws: list[Any], appliers: dict[str, Applier], *, now: int,
     quota: Quota | None = None,
@@ -201,16 +214,14 @@ async def push(
     receipts: dict[int, Receipt] = {}
     stored, stored_bytes = 0, 0
     items: list[tuple[int, Any, str, bytes]] = []  # (index, record, content hash, canonical body) of well-formed records
-    for index, raw in enumerate(raws):
-        rid = raw.get("id") if isinstance(raw, dict) and isinstance(raw.get("id"), str) else None
-        try:
-            rec = msgspec.convert(raw, AnyRecord)
-        except msgspec.ValidationError as e:
-            reason, reason_en = _reason_of(e)
+    # Decoding, canonical JSON and hashing are CPU work: done in a worker thread, the event loop keeps answering
+    # (a verification at the door does not queue behind a morning's backlog being parsed).
+    for index, raw, rid, rec, error, body in await anyio.to_thread.run_sync(_prepare, raws):
+        if error is not None:
+            reason, reason_en = _reason_of(error)
             receipts[index], size = await _keep_rejected(session, insert, device_id, raw, rid, index, reason, reason_en, now)
             stored, stored_bytes = stored + (size > 0), stored_bytes + size
             continue
-        body = canonical(raw)
         items.append((index, rec, hashlib.sha256(body).hexdigest(), body))
 
     firsts: dict[str, tuple[int, Any, str, bytes]] = {}
