@@ -66,6 +66,13 @@ class PassAdminController(Controller):
             p = await svc.managed_pass(actor, serial, lock=True)
             return await svc.new_activation(actor, p, ttl=ctx.settings.activation_ttl, base_url=str(request.base_url))
 
+    @post("/passes/{serial:int}/unbind", operation_id="unbindPhone", opt=g.ISSUERS)
+    async def unbind(self, serial: Serial, data: s.ReasonBody, request: Request, ctx: Context) -> s.Activation:
+        """A lost phone: revoke its pass and answer a new pass's activation code for the worker's new phone."""
+        async with ctx.db.transaction() as session:
+            return await svc.unbind_phone(ctx.actor(session), ctx.master, serial, data, ttl=ctx.settings.activation_ttl,
+                                          base_url=str(request.base_url))
+
     @get("/passes/{serial:int}", operation_id="getPass", opt=g.READERS)
     async def get_pass(self, serial: Serial, ctx: Context) -> s.PassView:
         """A pass and its history."""

@@ -111,8 +111,12 @@ def activation_svg(url: str) -> str:
     return out.getvalue().decode()
 
 
-async def issue_pass(actor: Actor, master: Keyring, worker_id: int, *, valid_days: int, ttl: int, base_url: str) -> s.Activation:
-    """Issue a pass to a worker (their older passes are revoked) and return its activation code."""
+REPLACED = ("已换发新证", "Replaced by a new pass")
+
+
+async def issue_pass(actor: Actor, master: Keyring, worker_id: int, *, valid_days: int, ttl: int, base_url: str,
+                     replaced: tuple[str, str] = REPLACED) -> s.Activation:
+    """Issue a pass to a worker (their older passes are revoked, `replaced` saying why) and return its activation code."""
     session, now = actor.session, actor.now
     worker = await get_worker(actor, worker_id)
     key = await active_issuer_key(session, worker.agency_id)
@@ -125,9 +129,9 @@ async def issue_pass(actor: Actor, master: Keyring, worker_id: int, *, valid_day
     for old in (
         await session.execute(select(Pass).where(Pass.worker_id == worker.id, Pass.state != "revoked").with_for_update(of=Pass))
     ).unique().scalars():
-        old.state, old.reason, old.reason_en, old.updated_at = "revoked", "已换发新证", "Replaced by a new pass", now
+        old.state, (old.reason, old.reason_en), old.updated_at = "revoked", replaced, now
         changes[old.status_index] = 3
-        await record(actor, old.serial, "revoked", reason="已换发新证")
+        await record(actor, old.serial, "revoked", reason=replaced[0])
     for _attempt in range(20):
         serial, index = await _new_serial(session), await _free_index(session, size)
         try:
@@ -200,6 +204,21 @@ async def enroll(actor: Actor, master: Keyring, body: s.EnrollRequest) -> s.Enro
     return s.EnrollResponse(
         serial=p.serial, cred=crypto.b64u_encode(cred), issuer_sig=crypto.b64u_encode(sig), secret=secret, server_time=now
     )
+
+
+async def unbind_phone(actor: Actor, master: Keyring, serial: int, body: s.ReasonBody, *, ttl: int, base_url: str) -> s.Activation:
+    """A lost or replaced phone: its pass is revoked (offline verifiers see it in the next status list, and the
+    old phone's frames read `revoked`), and a new pass for the same worker, valid as long as the old one, waits
+    for the new phone with a fresh activation code."""
+    p = await managed_pass(actor, serial, lock=True)
+    _live(p)
+    if p.device_pub is None:
+        raise Conflict("此证还没有绑定手机：请生成新的激活码", "This pass is not bound to a phone yet: make a new activation code",
+                       code="not_bound")
+    await record(actor, p.serial, "unbound", reason=body.reason)
+    days_left = max(1, p.expires_day - _day(actor.now) + 1)
+    return await issue_pass(actor, master, p.worker_id, valid_days=days_left, ttl=ttl, base_url=base_url,
+                            replaced=(f"原手机已解绑：{body.reason}", f"The phone was unbound: {body.reason_en or body.reason}"))
 
 
 def totp_secret(master: Keyring, p: Pass) -> str | None:

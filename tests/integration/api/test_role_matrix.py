@@ -84,6 +84,11 @@ class World:
     async def issued(self) -> dict:
         return await self.as_a("POST", f"/api/admin/workers/{await self.worker()}/passes")
 
+    async def enrolled(self) -> int:
+        """A pass of agency A bound to a phone."""
+        phone = await enroll(self.c, (await self.issued())["code"])
+        return phone.serial
+
     async def suspended(self) -> int:
         serial = (await self.issued())["serial"]
         await self.as_a("POST", f"/api/admin/passes/{serial}/suspend", {"reason": "调查中"})
@@ -239,6 +244,7 @@ BUILDERS: dict[str, Builder] = {
         "POST", _worker_then, "/api/admin/workers/{t}/trainings", lambda w: {"course": "母婴护理", "day": "2026-10-01"}),
     "POST /api/admin/workers/{worker_id}/passes": _on("POST", _worker_then, "/api/admin/workers/{t}/passes"),
     "POST /api/admin/passes/{serial}/activation": _on("POST", _serial, "/api/admin/passes/{t}/activation"),
+    "POST /api/admin/passes/{serial}/unbind": _on("POST", World.enrolled, "/api/admin/passes/{t}/unbind", lambda w: {"reason": "手机丢失"}),
     "GET /api/admin/passes/{serial}": _on("GET", _serial, "/api/admin/passes/{t}"),
     "POST /api/admin/passes/{serial}/status": _on(
         "POST", _serial, "/api/admin/passes/{t}/status", lambda w: {"status": "caution", "reason": "体检即将到期"}),

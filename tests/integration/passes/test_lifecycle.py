@@ -156,3 +156,33 @@ async def test_typed_pass_number_and_code(client, admin: Admin, clock) -> None: 
     assert r.status_code == 400
     t = (await client.get("/api/time")).json()["server_time"]
     assert t == clock.now()
+
+
+async def test_an_agency_unbinds_a_lost_phone_and_the_new_phone_takes_over(client, admin: Admin, clock) -> None:  # type: ignore[no-untyped-def]
+    old_phone = await admin.enrolled_phone("周阿姨")
+    assert (await client.post("/api/verify", json={"qr": old_phone.live(clock.now())})).json()["result"] == "valid"
+    r = await client.post(f"/api/admin/passes/{old_phone.serial}/unbind", json={"reason": "手机丢失", "reason_en": "Phone lost"},
+                          headers=ADMIN)
+    assert r.status_code == 201, r.text
+    act = r.json()
+    assert act["serial"] != old_phone.serial and act["code"]
+    # the old phone's frames now read revoked, online and from the next status list offline
+    answer = (await client.post("/api/verify", json={"qr": old_phone.live(clock.now())})).json()
+    assert answer["result"] == "revoked" and "手机丢失" in answer["reasons"][0]
+    trust = crypto.open_trust((await client.get("/api/trust")).json(), crypto.b64u_decode((await client.get("/api/root")).json()["root_pub"]))
+    status = crypto.open_status((await client.get("/api/status")).json(), trust.status_pub)
+    assert crypto.verify(old_phone.live(clock.now()), clock.now(), trust, status).result == "revoked"
+    # the new phone enrolls with the new code; its pass ends when the old one would have
+    new_phone = await enroll(client, act["code"])
+    assert (await client.post("/api/verify", json={"qr": new_phone.live(clock.now())})).json()["result"] == "valid"
+    assert crypto.decode_cred(new_phone.cred).expires_day == crypto.decode_cred(old_phone.cred).expires_day
+    history = (await client.get(f"/api/admin/passes/{old_phone.serial}", headers=ADMIN)).json()["events"]
+    assert [e["kind"] for e in history][-2:] == ["unbound", "revoked"]
+    # a pass not bound to any phone has nothing to unbind; a revoked one cannot be unbound again
+    r = await client.post(f"/api/admin/passes/{act['serial']}/unbind", json={"reason": "x"}, headers=ADMIN)
+    assert r.status_code == 201  # the new phone is bound now: it can be unbound in turn
+    r = await client.post(f"/api/admin/passes/{old_phone.serial}/unbind", json={"reason": "x"}, headers=ADMIN)
+    assert r.status_code == 409 and r.json()["error"] == "pass_revoked"
+    fresh = await admin.issue((await admin.worker(next(iter(admin.agencies)), "吴师傅"))["id"])
+    r = await client.post(f"/api/admin/passes/{fresh['serial']}/unbind", json={"reason": "x"}, headers=ADMIN)
+    assert r.status_code == 409 and r.json()["error"] == "not_bound" and r.json()["message"]
