@@ -60,7 +60,7 @@ async def _bench(url: str) -> dict:
         t0 = time.perf_counter()
         for i in range(0, N, BATCH):
             async with db.transaction() as s:
-                receipts, _ = await sync.push(s, dev.id, recs[i:i + BATCH], make_appliers(await cache.get(s)), now=int(time.time()))
+                receipts, _ = await sync.push(s, dev.id, recs[i:i + BATCH], make_appliers(await cache.get(s), offline_lag_days=7), now=int(time.time()))
                 assert all(r.status == "applied" for r in receipts)
         push_s = time.perf_counter() - t0
         # baseline: the same rows, inserted in bulk batches of 100 with no checks at all

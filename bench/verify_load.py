@@ -23,6 +23,7 @@ import httpx
 from bench.sync_push import _pg_answers, _pg_db, _pg_drop
 from tests.records import Device
 from tests.served import Served
+from tests.sync_client import VERSIONS
 
 PUSHERS = 4
 PUSHES_EACH = 8
@@ -38,7 +39,7 @@ def _push_body(serial: int) -> bytes:
     records = [device.record("checkin", visit_id=str(uuid.uuid4()), serial=serial, household_device="household-0001",
                              service="cleaning", place=f"楼 {i}") for i in range(400)]
     records += [device.record("teleport", cargo="x" * 100_000) for _ in range(25)]
-    return json.dumps({"device_id": device.id, "records": records}, ensure_ascii=False).encode()
+    return json.dumps({"device_id": device.id, "records": records, **VERSIONS}, ensure_ascii=False).encode()
 
 
 def _timed(client: httpx.Client, method: str, path: str, **kw: object) -> float:

@@ -41,15 +41,15 @@ from crypto.lists import (
     pack_status,
 )
 from crypto.totp import check_code, check_code_now, new_totp_secret, totp_code
-from crypto.verify import Verdict, verify, verify_code
+from crypto.verify import STEP_TOLERANCE, Verdict, step_window, verify, verify_code
 
 __all__ = [
-    "IDENTITY_RESULTS", "RESULTS", "SERVICE_BITS", "STATUS_RESULTS",
+    "IDENTITY_RESULTS", "RESULTS", "SERVICE_BITS", "STATUS_RESULTS", "STEP_TOLERANCE",
     "BadSignature", "Credential", "CryptoError", "DecryptError", "Issuer", "Keyring", "Malformed", "Parsed",
     "Result", "Status", "StatusList", "TrustList", "UnknownKey", "Verdict",
     "b45decode", "b45encode", "b64u_decode", "b64u_encode", "build_status", "build_trust", "check_code", "check_code_now", "day",
     "decode_cred", "encode_cred", "live_message", "make_card", "make_frame", "make_live_qr", "master_key_id",
     "new_master_key",
     "new_signing_key", "new_totp_secret", "newer", "open_status", "open_trust", "pack_status", "parse_qr",
-    "public_key", "seal", "sealed_key_id", "sign", "sign_cred", "totp_code", "unseal", "verify", "verify_code", "verify_sig",
+    "public_key", "seal", "sealed_key_id", "sign", "sign_cred", "step_window", "totp_code", "unseal", "verify", "verify_code", "verify_sig",
 ]

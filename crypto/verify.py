@@ -63,15 +63,31 @@ def _verify(qr: object, now: int, trust: TrustList, status: StatusList, secret: 
     if today > c.expires_day:
         return Verdict(Result.EXPIRED, p, issuer)
     if step is not None and code is not None:  # a printed card has no device, step or code rows
-        current = now // STEP_SECONDS
-        if step < current - 1:
-            return Verdict(Result.STALE, p, issuer)
-        if step > current + 1:
-            return Verdict(Result.FUTURE, p, issuer)
+        window = step_window(step, now)
+        if window is not None:
+            return Verdict(window, p, issuer)
         if secret is not None and not check_code(secret, step, code):
             return Verdict(Result.BAD_CODE, p, issuer)
     value = status.get(c.status_index)
     return Verdict(value.result, p, issuer, value)
+
+
+STEP_TOLERANCE = 1
+"""Steps either side of the verifier's current step that a live frame may be (§9.4 step window)."""
+
+
+def step_window(step: int, now: int) -> Result | None:
+    """`stale` or `future` when a frame's `step` is outside the step window at `now` (§9.4); None inside it.
+
+    The same window tells whether an offline record was made when the frame it carries was shown: `now` is then
+    the record's own time.
+    """
+    current = now // STEP_SECONDS
+    if step < current - STEP_TOLERANCE:
+        return Result.STALE
+    if step > current + STEP_TOLERANCE:
+        return Result.FUTURE
+    return None
 
 
 def verify_code(

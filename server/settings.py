@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -110,10 +111,23 @@ class Settings:
     """Bytes of record bodies one device may store per UTC day (64 MiB: about 90 complaints with a photo; a rejected
     record counts only the prefix it keeps). Reached: as `sync_records_per_day`."""
 
+    timezone: str = field(default_factory=lambda: _env("DOORPASS_TIMEZONE", "Asia/Shanghai"))
+    """The time zone of the city the service runs in: the calendar day of a visit, of a training session, and of
+    the frame a trainee's pass showed (which must be the session's day)."""
+
+    sync_offline_lag_days: int = field(default_factory=lambda: int(_env("DOORPASS_SYNC_OFFLINE_LAG_DAYS", "7")))
+    """Days an offline record carrying a scanned frame (review, complaint, attendance by frame) may take to reach the
+    server, counted from the frame's time step; later, it is refused. A phone offline longer loses such records, so
+    this bounds how long an old screenshot of a live code stays usable as proof."""
+
     def __post_init__(self) -> None:
         if not self.database_url:
             url = os.environ.get("DATABASE_URL") or f"sqlite+aiosqlite:///{self.var_dir / 'doorpass.db'}"
             object.__setattr__(self, "database_url", url)
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError) as e:
+            raise ValueError(f"DOORPASS_TIMEZONE: unknown time zone {self.timezone!r}") from e
         if self.status_list_size < 131072:
             raise ValueError("DOORPASS_STATUS_SIZE must be at least 131072")
 

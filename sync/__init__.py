@@ -14,6 +14,8 @@ from sync.pull import Feed, Page, pull
 from sync.push import Applier, DuplicateOf, Quota, QuotaExceeded, Rejected, push
 from sync.wire import (
     KINDS,
+    PROTOCOL,
+    SCHEMA,
     Attendance,
     Checkin,
     Checkout,
@@ -28,7 +30,7 @@ from sync.wire import (
 )
 
 __all__ = [
-    "KINDS", "Applier", "Attendance", "Checkin", "Checkout", "Complaint", "Device", "DuplicateOf", "Feed", "Page",
+    "KINDS", "PROTOCOL", "SCHEMA", "Applier", "Attendance", "Checkin", "Checkout", "Complaint", "Device", "DuplicateOf", "Feed", "Page",
     "PullResponse", "PushRequest", "PushResponse", "Quota", "QuotaExceeded", "Receipt", "Record", "Rejected", "Review",
     "Session", "SyncRecord", "pull", "push", "sync_metadata",
 ]

@@ -84,10 +84,20 @@ AnyRecord = Checkin | Checkout | Review | Complaint | Session | Attendance
 KINDS = ("checkin", "checkout", "review", "complaint", "session", "attendance")
 
 
+PROTOCOL = 1
+"""The sync protocol version this server speaks: the push/pull envelope and receipts (docs/sync.md, Versions)."""
+SCHEMA = 1
+"""The record schema version this server speaks: the record kinds and their fields above."""
+
+
 class PushRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     device_id: DeviceId
     records: Annotated[list[Any], msgspec.Meta(max_length=500)]
     """Each record is checked on its own: one bad record does not stop the rest of the batch."""
+    protocol: int = PROTOCOL
+    """The phone's sync protocol. Missing means 1: phones from before versioning send exactly version 1."""
+    schema: int = SCHEMA
+    """The phone's record schema. Missing means 1, as for `protocol`. Checked before any record is read."""
 
 
 class Receipt(msgspec.Struct, kw_only=True):
@@ -108,6 +118,9 @@ class PushResponse(msgspec.Struct, kw_only=True):
     receipts: list[Receipt]
     device_seq: int
     server_time: int
+    protocol: int = PROTOCOL
+    schema: int = SCHEMA
+    """The versions the server speaks."""
 
 
 class PulledRecord(msgspec.Struct, kw_only=True):
@@ -130,3 +143,6 @@ class PullResponse(msgspec.Struct, kw_only=True):
     trust: dict
     status: dict
     server_time: int
+    protocol: int = PROTOCOL
+    schema: int = SCHEMA
+    """The versions the server speaks."""

@@ -15,6 +15,11 @@ import threading
 
 import httpx
 
+import sync
+
+VERSIONS = {"protocol": sync.PROTOCOL, "schema": sync.SCHEMA}
+"""What every push says: the protocol and record schema the phone speaks."""
+
 
 def body_hash(record: dict) -> str:
     return hashlib.sha256(json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()).hexdigest()
@@ -36,7 +41,7 @@ class Outbox:
     def send(self, base: str, batch: list[dict], timeout: float = 30) -> bool:
         """Push one batch; True when receipts came back."""
         try:
-            r = httpx.post(f"{base}/api/sync/push", json={"device_id": self.device_id, "records": batch},
+            r = httpx.post(f"{base}/api/sync/push", json={"device_id": self.device_id, "records": batch, **VERSIONS},
                            headers={"Connection": "close"}, timeout=timeout)
         except httpx.HTTPError:
             self.errors += 1

@@ -70,7 +70,7 @@ def launch(playwright_instance, tmp_path):  # type: ignore[no-untyped-def]
                      f"--use-file-for-fake-video-capture={camera}"]
         ctx = playwright_instance.chromium.launch_persistent_context(
             str(tmp_path / f"profile-{len(contexts)}"), executable_path=CHROMIUM, args=args, headless=True,
-            viewport={"width": 360, "height": 740}, device_scale_factor=2, locale="zh-CN",
+            viewport={"width": 360, "height": 740}, device_scale_factor=2, locale="zh-CN", timezone_id="Asia/Shanghai",
             permissions=["camera"] if camera else [],
         )
         contexts.append(ctx)

@@ -123,8 +123,8 @@ def test_complaint_with_a_phone_sized_photo_offline(server, launch, tmp_path) ->
 
 
 def test_long_waits_and_refusals_are_shown_not_dropped(server, launch) -> None:  # type: ignore[no-untyped-def]
-    """Records that wait more than three days raise a warning; one the server refuses shows 需处理 with its reason,
-    stays on the phone, and is counted in the bar."""
+    """Records that wait more than three days raise a warning; those the server refuses (a session of no outlet, and
+    so its attendance) show 需处理 with their reasons, stay on the phone, and are counted in the bar."""
     ctx = launch()
     page = ctx.new_page()
     page.clock.install()
@@ -147,9 +147,11 @@ def test_long_waits_and_refusals_are_shown_not_dropped(server, launch) -> None: 
     session = page.locator("[data-testid=record][data-kind=session]")
     page.wait_for_selector("[data-testid=record][data-kind=session][data-state=attention]", timeout=30000)
     assert "需处理" in session.inner_text() and "找不到这个服务网点" in session.inner_text()
-    page.wait_for_selector("[data-testid=record][data-kind=attendance][data-state=delivered]", timeout=30000)
+    # attendance needs its session: refused with it, and says why
+    page.wait_for_selector("[data-testid=record][data-kind=attendance][data-state=attention]", timeout=30000)
+    assert "找不到这个培训场次" in page.locator("[data-testid=record][data-kind=attendance]").inner_text()
     assert page.locator("[data-testid=old-warning]").count() == 0  # nothing waits any more
-    assert "需处理 1" in page.locator("[data-testid=waiting-badge]").inner_text()
+    assert "需处理 2" in page.locator("[data-testid=waiting-badge]").inner_text()
     page.reload()  # the refused record stays on the phone with its reason
     page.wait_for_selector("[data-testid=record][data-kind=session][data-state=attention]")
     assert "找不到这个服务网点" in page.locator("[data-testid=record][data-kind=session]").inner_text()

@@ -20,3 +20,9 @@ export function duration(seconds: number): string {
   if (s < 3600) return getLang() === "en" ? `${Math.round(s / 60)} min` : `${Math.round(s / 60)} 分钟`;
   return getLang() === "en" ? `${(s / 3600).toFixed(1)} h` : `${(s / 3600).toFixed(1)} 小时`;
 }
+
+/** The phone's own calendar day (YYYY-MM-DD) at Unix time `t`: a training session is on the day where it happens. */
+export function localDay(t: number): string {
+  const d = new Date(t * 1000);
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
+}

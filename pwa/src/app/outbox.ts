@@ -1,6 +1,7 @@
 // The outbox: every record is saved on the phone (with its id and sequence number) before the UI
 // says saved, and leaves only on its receipt. Runs in pages and in the service worker (no DOM).
-import { type OutboxRecord, type RecordState, db, deviceId, kvGet } from "./store";
+import { type OutboxRecord, type RecordState, type VersionRefusal, db, deviceId, kvGet } from "./store";
+import { PROTOCOL, SCHEMA } from "./syncVersion";
 
 const BATCH = 100;
 const BASE_DELAY = 5_000;
@@ -45,9 +46,10 @@ async function serverNow(): Promise<number> {
 }
 
 /** Save a record on the phone: id and sequence number are assigned in the same IndexedDB transaction. */
-export async function addRecord(kind: string, fields: Record<string, unknown>, summary: string): Promise<OutboxRecord> {
+/** `at`: when it happened, if not now (a review carries the moment its visit was verified). */
+export async function addRecord(kind: string, fields: Record<string, unknown>, summary: string, when?: number): Promise<OutboxRecord> {
   const d = await db();
-  const at = await serverNow();
+  const at = when ?? (await serverNow());
   const tx = d.transaction(["kv", "outbox"], "readwrite");
   const seq = (((await tx.objectStore("kv").get("outbox_seq")) as number | undefined) ?? 0) + 1;
   await tx.objectStore("kv").put(seq, "outbox_seq");
@@ -90,7 +92,7 @@ interface Receipt {
   server_time: number;
 }
 
-export type SyncResult = { sent: number; delivered: number; attention: number; error?: "network" | "server" | "auth" };
+export type SyncResult = { sent: number; delivered: number; attention: number; error?: "network" | "server" | "auth" | "version" };
 
 async function setState(ids: string[], patch: (r: OutboxRecord) => void): Promise<void> {
   const tx = (await db()).transaction("outbox", "readwrite");
@@ -128,9 +130,12 @@ function batches(records: OutboxRecord[]): OutboxRecord[][] {
 async function pushOnce(force: boolean): Promise<SyncResult> {
   const d = await db();
   const now = Date.now();
-  const waiting = [...(await d.getAllFromIndex("outbox", "state", "saved")), ...(await d.getAllFromIndex("outbox", "state", "sending"))]
-    .filter((r) => force || r.nextTry <= now)
+  const all = [...(await d.getAllFromIndex("outbox", "state", "saved")), ...(await d.getAllFromIndex("outbox", "state", "sending"))]
     .sort((a, b) => a.seq - b.seq);
+  // Records leave in the order they were made: the due ones up to the first that is not due yet (a check-out never
+  // overtakes its check-in, nor an attendance its session).
+  const firstWaiting = force ? -1 : all.findIndex((r) => r.nextTry > now);
+  const waiting = firstWaiting < 0 ? all : all.slice(0, firstWaiting);
   const result: SyncResult = { sent: 0, delivered: 0, attention: 0 };
   const device = await deviceId();
   for (const batch of batches(waiting)) {
@@ -141,22 +146,25 @@ async function pushOnce(force: boolean): Promise<SyncResult> {
       resp = await fetch("/api/sync/push", {
         method: "POST",
         headers: { "content-type": "application/json" },
-        body: JSON.stringify({ device_id: device, records: batch.map((r) => r.body) }),
+        body: JSON.stringify({ device_id: device, protocol: PROTOCOL, schema: SCHEMA, records: batch.map((r) => r.body) }),
         cache: "no-store",
       });
     } catch {
       resp = null;
     }
-    if (!resp || resp.status >= 500 || resp.status === 401 || resp.status === 408 || resp.status === 429) {
-      // Keep every record; try again later with exponential backoff and jitter.
+    const refused = resp?.status === 400 ? await versionRefusal(resp.clone()) : undefined;
+    if (!resp || refused || resp.status >= 500 || resp.status === 401 || resp.status === 408 || resp.status === 429) {
+      // Keep every record; try again later with exponential backoff and jitter (and at once after an app update).
       await setState(batch.map((r) => r.id), (r) => {
         r.state = "saved";
+        if (refused) r.versionHeld = refused;
         r.attempts += 1;
         const delay = Math.min(MAX_DELAY, BASE_DELAY * 2 ** Math.min(r.attempts, 10));
         r.nextTry = Date.now() + delay / 2 + Math.random() * (delay / 2);
       });
       changed();
-      result.error = !resp ? "network" : resp.status === 401 ? "auth" : "server";
+      result.error = !resp ? "network" : refused ? "version" : resp.status === 401 ? "auth" : "server";
+      if (refused === "update_required") checkForUpdate();
       return result;
     }
     let receipts: Receipt[] = [];
@@ -172,6 +180,7 @@ async function pushOnce(force: boolean): Promise<SyncResult> {
     await setState(batch.map((r) => r.id), (r) => {
       const rc = byId.get(r.id);
       result.sent += 1;
+      delete r.versionHeld;
       if (!rc) {
         r.state = "attention";
         [r.reason, r.reasonEn] = reasonAll ?? ["服务器没有回执", "No receipt from the server"];
@@ -191,6 +200,25 @@ async function pushOnce(force: boolean): Promise<SyncResult> {
     changed();
   }
   return result;
+}
+
+/** A push refused for its sync version (400 `update_required` or `unsupported_version`): nothing was stored. */
+async function versionRefusal(resp: Response): Promise<VersionRefusal | undefined> {
+  try {
+    const code = ((await resp.json()) as { error?: string }).error;
+    return code === "update_required" || code === "unsupported_version" ? code : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Ask for the new app now: the update prompt shows once its service worker is waiting. */
+function checkForUpdate(): void {
+  try {
+    void navigator.serviceWorker?.getRegistration().then((reg) => reg?.update()).catch(() => undefined);
+  } catch {
+    /* no service worker here: the app checks again on its next start */
+  }
 }
 
 /** Send what waits. A Web Lock keeps two tabs (or a tab and the service worker) from sending at once. */

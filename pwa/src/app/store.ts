@@ -16,6 +16,9 @@ export interface StoredPass {
 
 export type RecordState = "saved" | "sending" | "delivered" | "attention";
 
+/** The server's answer to a push in a version it does not speak: the phone's app is older, or newer. */
+export type VersionRefusal = "update_required" | "unsupported_version";
+
 export interface OutboxRecord {
   id: string;
   seq: number;
@@ -29,6 +32,8 @@ export interface OutboxRecord {
   deliveredAt?: number;
   reason?: string;
   reasonEn?: string;
+  /** Held on the phone because the server refused this app's sync version (docs/sync.md, Versions); sent again after an update. */
+  versionHeld?: VersionRefusal;
   /** A short line for the list: who, what. */
   summary: string;
 }

@@ -7,7 +7,7 @@ const TAGS = ["punctual", "professional", "polite", "clean", "careful", "friendl
 const CATEGORIES = ["service_quality", "conduct", "safety", "property", "identity", "price", "other"] as const;
 
 /** A household's review of the visit it just verified; saved on the phone first. */
-export function ReviewForm({ frame, visitId, who, onDone }: { frame: string; visitId: string; who: string; onDone: () => void }) {
+export function ReviewForm({ frame, visitId, at, who, onDone }: { frame: string; visitId: string; at: number; who: string; onDone: () => void }) {
   const [stars, setStars] = useState(5);
   const [tags, setTags] = useState<string[]>([]);
   const [comment, setComment] = useState("");
@@ -16,7 +16,7 @@ export function ReviewForm({ frame, visitId, who, onDone }: { frame: string; vis
     <form class="sheet" data-testid="review-form" onSubmit={async (e) => {
       e.preventDefault();
       const fields = { frame, visit_id: visitId, stars, tags, comment: comment.slice(0, 500) };
-      if (await trySave(() => addRecord("review", fields, `${who} ${"★".repeat(stars)}`), setError)) onDone();
+      if (await trySave(() => addRecord("review", fields, `${who} ${"★".repeat(stars)}`, at), setError)) onDone();
     }}>
       <h2>{t("review.title")}</h2>
       <fieldset>
@@ -72,7 +72,7 @@ async function photoBase64(file: File): Promise<string> {
 }
 
 /** A household's complaint about a verified visit; it reaches the agency and the regulator. */
-export function ComplaintForm({ frame, visitId, who, onDone }: { frame: string; visitId: string; who: string; onDone: () => void }) {
+export function ComplaintForm({ frame, visitId, at, who, onDone }: { frame: string; visitId: string; at: number; who: string; onDone: () => void }) {
   const [category, setCategory] = useState<string>("service_quality");
   const [text, setText] = useState("");
   const [photo, setPhoto] = useState<File | null>(null);
@@ -83,7 +83,7 @@ export function ComplaintForm({ frame, visitId, who, onDone }: { frame: string; 
       const save = async () => {
         const fields: Record<string, unknown> = { frame, visit_id: visitId, category, text };
         if (photo) fields.photo = await photoBase64(photo);
-        await addRecord("complaint", fields, `${who} · ${t(`cat.${category}` as Key)}`);
+        await addRecord("complaint", fields, `${who} · ${t(`cat.${category}` as Key)}`, at);
       };
       if (await trySave(save, setError)) onDone();
     }}>

@@ -1,6 +1,6 @@
 import { useEffect, useState } from "preact/hooks";
 import { type Key, t } from "../i18n";
-import { dateTime } from "../app/format";
+import { dateTime, localDay } from "../app/format";
 import { useAppState } from "../app/hooks";
 import { type OutletSession, addRecord, allRecords, onOutbox, setOutlet, uuid7 } from "../app/outbox";
 import { now, syncAll } from "../app/state";
@@ -17,7 +17,7 @@ export function Outlet() {
   const [session, setSession] = useState<OutletSession | null | undefined>(undefined);
   const [outletId, setOutletId] = useState("");
   const [course, setCourse] = useState("");
-  const [day, setDay] = useState(new Date(now() * 1000).toISOString().slice(0, 10));
+  const [day, setDay] = useState(localDay(now()));
   const [scanning, setScanning] = useState(false);
   const [number, setNumber] = useState("");
   const [message, setMessage] = useState<{ text: string; bad?: boolean } | null>(null);

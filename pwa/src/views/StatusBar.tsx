@@ -12,6 +12,7 @@ export function StatusBar() {
   const records = useOutbox();
   const waiting = records.filter((r) => r.state === "saved" || r.state === "sending").length;
   const attention = records.filter((r) => r.state === "attention").length;
+  const held = records.find((r) => r.versionHeld && (r.state === "saved" || r.state === "sending"))?.versionHeld;
   return (
     <header class="bar">
       <button class="bar-home" onClick={() => navigate("/")} aria-label={t("nav.home")}>
@@ -23,8 +24,9 @@ export function StatusBar() {
       <button class="bar-lists" data-testid="lists-age" onClick={() => void refresh()} title={t("lists.refresh")}>
         {listAge ? t("lists.age", { age: listAge }) : t("lists.none")}
       </button>
-      <button class={`bar-records ${attention ? "bad" : ""}`} onClick={() => navigate("/records")} data-testid="waiting-badge">
+      <button class={`bar-records ${attention || held ? "bad" : ""}`} onClick={() => navigate("/records")} data-testid="waiting-badge">
         {t("records.waiting", { n: waiting })}{attention ? ` · ${t("state.attention")} ${attention}` : ""}
+        {held ? ` · ${t(`sync.short.${held}`)}` : ""}
       </button>
       <button class="bar-lang" onClick={() => setLang(getLang() === "en" ? "zh-CN" : "en")}>
         {t("lang.switch")}

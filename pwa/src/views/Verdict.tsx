@@ -1,6 +1,7 @@
 import QRCode from "qrcode";
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { uuid7 } from "../app/outbox";
+import { now } from "../app/state";
 import { deviceId } from "../app/store";
 import { ComplaintForm, ReviewForm } from "./Forms";
 import { type Key, pick, t } from "../i18n";
@@ -95,6 +96,9 @@ export function parseVisitCode(text: string): { visitId: string; household: stri
 
 function VisitPanel({ frame, serial, who }: { frame: string; serial: number; who: string }) {
   const visitId = useMemo(() => uuid7(), [frame]);
+  // A review or complaint is about the visit verified now: it carries the moment of the scan, however long the
+  // household takes to write it (the server checks that moment against the frame's time).
+  const scannedAt = useMemo(() => now(), [frame]);
   const canvas = useRef<HTMLCanvasElement>(null);
   const [form, setForm] = useState<"none" | "review" | "complaint" | "saved">("none");
   useEffect(() => {
@@ -112,9 +116,9 @@ function VisitPanel({ frame, serial, who }: { frame: string; serial: number; who
           <button onClick={() => setForm("complaint")}>{t("visit.complain")}</button>
         </div>
       ) : form === "review" ? (
-        <ReviewForm frame={frame} visitId={visitId} who={who} onDone={() => setForm("saved")} />
+        <ReviewForm frame={frame} visitId={visitId} at={scannedAt} who={who} onDone={() => setForm("saved")} />
       ) : (
-        <ComplaintForm frame={frame} visitId={visitId} who={who} onDone={() => setForm("saved")} />
+        <ComplaintForm frame={frame} visitId={visitId} at={scannedAt} who={who} onDone={() => setForm("saved")} />
       )}
     </div>
   );

@@ -12,7 +12,9 @@ import binascii
 import csv
 import hashlib
 import io
-from datetime import UTC, date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, tzinfo
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -26,6 +28,9 @@ from server.errors import NotFound
 from sync import Applier, DuplicateOf, Rejected
 from sync import wire as w
 
+STEP, DAY = 30, 86400
+LOCAL = ZoneInfo("Asia/Shanghai")
+"""The default local time zone (settings: `DOORPASS_TIMEZONE`)."""
 PROOF_OK = crypto.STATUS_RESULTS
 """Every check before the status held: the phone was there. Any status: it may have changed since the scan."""
 EPOCH = date(1970, 1, 1)
@@ -35,16 +40,37 @@ def _insert(session: AsyncSession):
     return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
 
 
-async def proof(lists: tuple[crypto.TrustList, crypto.StatusList], frame: str) -> crypto.Parsed:
-    """The parsed live frame, once its issuer and device signatures hold at the frame's own time."""
+@dataclass(frozen=True)
+class Freshness:
+    """When a scanned frame counts as proof: its record made while it was shown, received within `lag_days`."""
+
+    now: int
+    lag_days: int
+
+    def check(self, step: int, at: int) -> None:
+        """Refuse a frame from the server's future, a record not made while its frame was shown, or one too late."""
+        if crypto.step_window(step, self.now) is crypto.Result.FUTURE:
+            raise Rejected("扫描的二维码时间晚于服务器时间（手机时钟不对？）",
+                           "The scanned code is from later than the server's time (is the phone's clock wrong?)")
+        if crypto.step_window(step, at) is not None:
+            raise Rejected("记录时间与扫描的二维码时间不符，须在扫描时当场记录",
+                           "The record's time does not match the scanned code's time; it must be made when the code is scanned")
+        if self.now - step * STEP > self.lag_days * DAY:
+            raise Rejected(f"扫描后超过 {self.lag_days} 天才送达，不能再作为凭证",
+                           f"Received more than {self.lag_days} days after the code was scanned; it is no longer proof")
+
+
+async def proof(lists: tuple[crypto.TrustList, crypto.StatusList], frame: str, at: int, fresh: Freshness) -> crypto.Parsed:
+    """The parsed live frame, once it is fresh (`Freshness`) and its issuer and device signatures hold at its own time."""
     trust, status = lists
     try:
         parsed = crypto.parse_qr(frame)
     except crypto.CryptoError as e:
         raise Rejected("扫描的二维码无法识别", "The scanned code cannot be read") from e
-    if parsed.kind != "live":
+    if parsed.kind != "live" or parsed.step is None:
         raise Rejected("纸质证卡不能作为上门凭证，请扫描手机上的实时二维码", "A printed card is no proof of a visit; scan the live code")
-    verdict = crypto.verify(frame, parsed.step * 30 + 29, trust, status)  # type: ignore[operator]  # the end of its step
+    fresh.check(parsed.step, at)
+    verdict = crypto.verify(frame, parsed.step * STEP + STEP - 1, trust, status)  # the end of its step
     if verdict.result not in PROOF_OK:
         raise Rejected(f"扫描的二维码未通过核验（{verdict.result}）", f"The scanned code did not verify ({verdict.result})")
     return parsed
@@ -59,8 +85,22 @@ def visit_key(parsed: crypto.Parsed) -> str:
     return hashlib.sha256(f"dp1-visit:{parsed.cred.kid}:{parsed.cred.serial}:{parsed.step}".encode()).hexdigest()
 
 
-def make_appliers(lists: tuple[crypto.TrustList, crypto.StatusList]) -> dict[str, Applier]:
-    """One applier per record kind, for one batch; each stores its record or raises Rejected / DuplicateOf."""
+ALREADY_RECORDED = ("这次上门已经登记过", "This visit is already recorded")
+
+
+def local_day(t: int, tz: tzinfo) -> date:
+    """The calendar day of Unix time `t` where the service runs (a visit's day, a training session's day)."""
+    return datetime.fromtimestamp(t, tz).date()
+
+
+def make_appliers(
+    lists: tuple[crypto.TrustList, crypto.StatusList], *, offline_lag_days: int, tz: tzinfo = LOCAL
+) -> dict[str, Applier]:
+    """One applier per record kind, for one batch; each stores its record or raises Rejected / DuplicateOf.
+
+    A frame used as proof must be fresh (`Freshness`): a record carrying it reaches the server within
+    `offline_lag_days` of the frame's time.
+    """
     enrolled: dict[int, bool] = {}
 
     async def is_enrolled(session: AsyncSession, serial: int) -> bool:
@@ -73,13 +113,23 @@ def make_appliers(lists: tuple[crypto.TrustList, crypto.StatusList]) -> dict[str
         if not await is_enrolled(session, r.serial):
             raise Rejected("找不到这张已激活的上门服务证", "No activated pass with this number")
         values = dict(id=r.visit_id, serial=r.serial, household_device=r.household_device, service=r.service,
-                      day=EPOCH + timedelta(days=r.at // 86400), place=r.place, lat=r.lat, lon=r.lon, started_at=r.at)
-        await session.execute(
-            _insert(session)(Visit).values(**values).on_conflict_do_update(
-                index_elements=["id"], set_={k: v for k, v in values.items() if k != "id"})
-        )
+                      day=local_day(r.at, tz), place=r.place, lat=r.lat, lon=r.lon, started_at=r.at)
+        v = await session.get(Visit, r.visit_id)
+        if v is None:  # inserted, never upserted: the visit's key decides who stores it
+            session.add(Visit(**values))
+            await session.flush()
+            return
+        if v.started_at is not None or v.serial != r.serial:
+            raise Rejected(*ALREADY_RECORDED)
+        if v.ended_at is not None and v.ended_at < r.at:
+            raise Rejected("签退时间早于签到时间", "Check-out is before check-in")
+        for k, value in values.items():  # the check-out came first and holds only its end: the check-in fills in the rest
+            if k != "ended_at":
+                setattr(v, k, value)
 
     async def checkout(session: AsyncSession, r: w.Checkout, device_id: str, now: int) -> None:
+        if not await is_enrolled(session, r.serial):
+            raise Rejected("找不到这张已激活的上门服务证", "No activated pass with this number")
         v = await session.get(Visit, r.visit_id)
         if v is not None and v.serial != r.serial:
             raise Rejected("签退的证号与签到不一致", "The check-out pass number differs from the check-in")
@@ -87,12 +137,12 @@ def make_appliers(lists: tuple[crypto.TrustList, crypto.StatusList]) -> dict[str
             raise Rejected("签退时间早于签到时间", "Check-out is before check-in")
         if v is None:  # the check-out arrived first: keep it, the check-in fills in the rest
             session.add(Visit(id=r.visit_id, serial=r.serial, household_device="", service="",
-                              day=EPOCH + timedelta(days=r.at // 86400), ended_at=r.at))
+                              day=local_day(r.at, tz), ended_at=r.at))
         else:
             v.ended_at = r.at
 
     async def review(session: AsyncSession, r: w.Review, device_id: str, now: int) -> None:
-        parsed = await proof(lists, r.frame)
+        parsed = await proof(lists, r.frame, r.at, Freshness(now, offline_lag_days))
         cred, digest = parsed.cred, visit_key(parsed)
         if (await session.execute(select(Review.id).where(Review.frame_digest == digest))).first() is not None:
             raise Rejected("这次上门已经评价过了", "This visit has already been reviewed")
@@ -101,7 +151,7 @@ def make_appliers(lists: tuple[crypto.TrustList, crypto.StatusList]) -> dict[str
         await session.flush()
 
     async def complaint(session: AsyncSession, r: w.Complaint, device_id: str, now: int) -> None:
-        parsed = await proof(lists, r.frame)
+        parsed = await proof(lists, r.frame, r.at, Freshness(now, offline_lag_days))
         cred = parsed.cred
         photo = None
         if r.photo:
@@ -132,9 +182,15 @@ def make_appliers(lists: tuple[crypto.TrustList, crypto.StatusList]) -> dict[str
     async def attendance(session: AsyncSession, r: w.Attendance, device_id: str, now: int) -> None:
         if (r.frame is None) == (r.trainee_number is None):
             raise Rejected("签到需要扫描证件或输入学员编号（二选一）", "Attendance needs a scanned pass or a trainee number (one of them)")
+        ts = await session.get(TrainingSession, r.session_id)
+        if ts is None:  # the outlet phone sends the session before its attendance (one outbox, in order)
+            raise Rejected("找不到这个培训场次（须先送达场次记录）", "No such training session (its session record must arrive first)")
         serial, name = None, ""
         if r.frame is not None:
-            cred = (await proof(lists, r.frame)).cred
+            parsed = await proof(lists, r.frame, r.at, Freshness(now, offline_lag_days))
+            if local_day(parsed.step * STEP, tz) != ts.day:  # type: ignore[operator]  # a live frame has a step
+                raise Rejected("扫描的二维码不是培训当天的", "The scanned code is not from the day of the training session")
+            cred = parsed.cred
             serial, name, trainee = cred.serial, cred.name, f"pass:{cred.serial}"
         else:
             trainee = f"no:{r.trainee_number}"

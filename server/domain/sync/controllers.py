@@ -6,6 +6,7 @@ import json
 import re
 from typing import Annotated
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 from litestar import Controller, Response, get, post
 from litestar.params import Parameter
@@ -17,7 +18,7 @@ from server.domain.lists.services import current
 from server.domain.records.feeds import pull_feeds
 from server.domain.records.services import attendance_csv, list_complaints, list_reviews, make_appliers
 from server.domain.sync.guards import OUTLET, READERS
-from server.errors import TooManyRequests
+from server.errors import DomainError, TooManyRequests
 from server.schemas import Cursor, MaybeRowId, MaybeSerial, Serial
 
 SessionId = Annotated[str, Parameter(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")]
@@ -32,11 +33,13 @@ class SyncController(Controller):
     @post("/push", operation_id="syncPush", status_code=200, middleware=[limits.PUSH])
     async def push(self, data: sync.PushRequest, ctx: Context) -> sync.PushResponse:
         """Store a batch of offline records, each once; answer a receipt per record (429 once the device's daily quota is used)."""
+        refuse_unknown_versions(data)
         now = ctx.now()
         quota = sync.Quota(records=ctx.settings.sync_records_per_day, bytes=ctx.settings.sync_bytes_per_day)
         try:
             async with ctx.db.transaction() as session:
-                appliers = make_appliers(await ctx.lists.get(session))
+                appliers = make_appliers(await ctx.lists.get(session), offline_lag_days=ctx.settings.sync_offline_lag_days,
+                                         tz=ZoneInfo(ctx.settings.timezone))
                 receipts, seq = await sync.push(session, data.device_id, data.records, appliers, now=now, quota=quota)
         except sync.QuotaExceeded as e:
             raise TooManyRequests(
@@ -69,6 +72,28 @@ class SyncController(Controller):
                                  sessions=page.feeds.get("sessions", []), trust=trust, status=status, server_time=ctx.now())
 
 
+
+def refuse_unknown_versions(data: sync.PushRequest) -> None:
+    """A push in a protocol or record schema this server does not speak is answered before any record is read:
+    400 `update_required` when the phone's app is older, `unsupported_version` when it is newer. Nothing is stored;
+    the phone keeps every record and sends them again after an update."""
+    if data.protocol == sync.PROTOCOL and data.schema == sync.SCHEMA:
+        return
+    theirs = f"protocol {data.protocol}, schema {data.schema}"
+    ours = f"protocol {sync.PROTOCOL}, schema {sync.SCHEMA}"
+    if data.protocol < sync.PROTOCOL or (data.protocol == sync.PROTOCOL and data.schema < sync.SCHEMA):
+        raise DomainError(
+            f"请更新应用：这个版本的应用（{theirs}）太旧，服务器需要 {ours}。记录仍保存在手机上，更新后会自动发送",
+            f"Please update the app: this version ({theirs}) is too old, the server speaks {ours}. "
+            "Its records stay saved on the phone and are sent after the update",
+            code="update_required",
+        )
+    raise DomainError(
+        f"服务器暂不支持这个版本的应用（{theirs}，服务器为 {ours}）。记录仍保存在手机上，稍后会自动重试",
+        f"The server does not speak this app's version yet ({theirs}; the server speaks {ours}). "
+        "Its records stay saved on the phone and are sent again later",
+        code="unsupported_version",
+    )
 
 
 class RecordsAdminController(Controller):

@@ -22,6 +22,7 @@ from server.settings import Settings
 from tests.conftest import ROOT
 from tests.integration.conftest import PASSWORD, Admin, Phone, enroll, make_account
 from tests.records import Device
+from tests.sync_client import VERSIONS
 
 DOC = ROOT / "docs" / "roles.md"
 NOT_API = re.compile(r"^/($|\{path\}|schema)")
@@ -118,7 +119,7 @@ class World:
         device = Device()
         rec = device.record("session", session_id=str(__import__("uuid").uuid4()), outlet_id=self.o, course="家政培训",
                             day="2026-11-24")
-        r = await self.c.post("/api/sync/push", json={"device_id": device.id, "records": [rec]})
+        r = await self.c.post("/api/sync/push", json={"device_id": device.id, "records": [rec], **VERSIONS})
         assert r.status_code == 200 and r.json()["receipts"][0]["status"] == "applied", r.text
         return rec["session_id"]  # type: ignore[return-value]
 

@@ -37,7 +37,7 @@ async def test_a_push_that_commits_late_is_still_pulled(client, admin: Admin, cl
 
     try:
         async with db.transaction() as s:
-            appliers = make_appliers(await ListCache().get(s))
+            appliers = make_appliers(await ListCache().get(s), offline_lag_days=7)
         seen: list[str] = []
         async with db.transaction() as slow:  # takes the lower cursor, commits last
             (receipt,), _ = await sync.push(slow, first.id, [r1], appliers, now=clock.now())

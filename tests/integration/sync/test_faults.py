@@ -28,9 +28,16 @@ KINDS = ["checkin", "checkin", "checkout", "attendance", "attendance", "review",
 
 
 def make_records(device: Device, phone, outlet_id: int, n: int, rng: random.Random) -> list[dict]:  # type: ignore[no-untyped-def]
-    """n random records of every kind, a few of them bad on purpose (they must come back rejected, not vanish)."""
-    out, visits, sessions = [], [], [uuid7()]
+    """n random records of every kind, a few of them bad on purpose (they must come back rejected, not vanish).
+
+    Reviews and complaints carry one fresh frame (made when it was shown): the first review of it lands, the others
+    are refused as already reviewed. Attendance follows its session; shuffled batches may still send it first.
+    """
+    out: list[dict] = []
+    visits: list[str] = []
+    sessions: list[str] = []
     base = int(time.time())
+    frame = phone.live(base)
     for i in range(n):
         kind = rng.choice(KINDS)
         if kind == "checkin" or (kind == "checkout" and not visits):
@@ -40,15 +47,15 @@ def make_records(device: Device, phone, outlet_id: int, n: int, rng: random.Rand
                                      service=rng.choice(["cleaning", "cooking", "elderly"]), place=f"楼 {i}"))
         elif kind == "checkout":
             out.append(device.record("checkout", visit_id=rng.choice(visits), serial=phone.serial))
-        elif kind == "session":
+        elif kind == "session" or (kind == "attendance" and not sessions):
             sessions.append(uuid7())
             out.append(device.record("session", session_id=sessions[-1], outlet_id=outlet_id, course="家居保洁", day="2026-11-24"))
         elif kind == "attendance":
             out.append(device.record("attendance", session_id=rng.choice(sessions), trainee_number=f"T-{rng.randrange(400)}"))
-        elif kind == "review":  # each review carries a frame of its own step: one verified visit each
-            out.append(device.record("review", frame=phone.live(base + 30 * i), stars=rng.randint(1, 5), comment="好" * rng.randrange(5)))
+        elif kind == "review":
+            out.append({**device.record("review", frame=frame, stars=rng.randint(1, 5), comment="好" * rng.randrange(5)), "at": base})
         else:
-            out.append(device.record("complaint", frame=phone.live(base + 30 * i), category="other", text="测试投诉"))
+            out.append({**device.record("complaint", frame=frame, category="other", text="测试投诉"), "at": base})
         if rng.random() < 0.01:  # a malformed record
             out[-1]["stars" if out[-1]["kind"] == "review" else "at"] = -1
     return out
@@ -97,7 +104,10 @@ def test_ten_thousand_records_through_dropped_responses_and_a_kill(database_url:
         assert proxy.dropped > 0 and box.errors > 0
         check_exactly_once(database_url, box)
         attention = [i for i, s in box.state.items() if s == "attention"]
-        assert 0 < len(attention) < 300  # the bad ones, each with a reason
+        bad = {i for i, r in box.records.items() if -1 in (r["at"], r.get("stars"))}
+        assert bad and bad <= set(attention)  # the bad ones, each with a reason
+        # besides them only reviews of the one frame already reviewed, and attendance shuffled before its session
+        assert {box.records[i]["kind"] for i in set(attention) - bad} <= {"review", "attendance"}
         for i in attention:
             last = box.receipts[i][-1]
             assert last["reason"] and last["reason_en"]

@@ -21,6 +21,7 @@ from sync.push import DAY, PREFIX, canonical
 from tests.dbquery import rows
 from tests.integration.conftest import Admin
 from tests.records import Device, uuid7
+from tests.sync_client import VERSIONS
 
 JSON = {"content-type": "application/json"}
 
@@ -33,7 +34,7 @@ def padded(obj: object, size: int) -> bytes:
 
 
 async def push(client: AsyncTestClient, device: Device, records: list[dict]):  # type: ignore[no-untyped-def]
-    return await client.post("/api/sync/push", json={"device_id": device.id, "records": records})
+    return await client.post("/api/sync/push", json={"device_id": device.id, "records": records, **VERSIONS})
 
 
 def stored(settings: Settings, device: Device) -> dict[str, tuple[str, str, int, str]]:

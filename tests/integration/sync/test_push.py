@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import datetime
 
 import msgspec
 
 import crypto
+from server.domain.records.services import LOCAL
 from tests.integration.conftest import ADMIN, Admin
 from tests.records import Device, uuid7
+from tests.sync_client import VERSIONS
 
 
 async def push(client, device: Device, records: list[dict]) -> list[dict]:  # type: ignore[no-untyped-def]
-    r = await client.post("/api/sync/push", json={"device_id": device.id, "records": records})
+    r = await client.post("/api/sync/push", json={"device_id": device.id, "records": records, **VERSIONS})
     assert r.status_code == 200, r.text
     body = r.json()
     assert len(body["receipts"]) == len(records)
@@ -110,7 +113,8 @@ async def test_attendance_once_per_trainee_and_csv(client, admin: Admin, clock) 
     staff = Device()
     oid = await outlet(admin)
     sid = uuid7()
-    session = staff.record("session", session_id=sid, outlet_id=oid, course="养老护理", day="2026-11-24")
+    today = datetime.fromtimestamp(clock.now(), LOCAL).date().isoformat()  # a scanned pass counts on the session's day
+    session = staff.record("session", session_id=sid, outlet_id=oid, course="养老护理", day=today)
     a1 = staff.record("attendance", session_id=sid, frame=phone.live(clock.now()))
     a2 = staff.record("attendance", session_id=sid, frame=phone.live(clock.now() + 30))  # the same trainee again
     a3 = staff.record("attendance", session_id=sid, trainee_number="T-0042")
@@ -125,7 +129,7 @@ async def test_attendance_once_per_trainee_and_csv(client, admin: Admin, clock) 
     assert [row[2] for row in rows[1:]] == [f"pass:{phone.serial}", "no:T-0042"]
     assert rows[1][4] == "赵学员" and rows[1][0] == "养老护理"
     pulled = (await client.get("/api/sync/pull", params={"device_id": Device().id, "outlet_id": oid})).json()
-    assert pulled["sessions"] == [{"session_id": sid, "course": "养老护理", "day": "2026-11-24"}]
+    assert pulled["sessions"] == [{"session_id": sid, "course": "养老护理", "day": today}]
 
 
 async def test_checkout_before_checkin_makes_one_visit(client, admin: Admin) -> None:  # type: ignore[no-untyped-def]

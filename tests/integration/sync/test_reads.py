@@ -28,7 +28,7 @@ async def test_reads_answer_while_a_push_holds_the_write_lock(client, admin: Adm
     db = Database(settings.database_url)
     try:
         async with db.transaction() as s:
-            appliers = make_appliers(await ListCache().get(s))
+            appliers = make_appliers(await ListCache().get(s), offline_lag_days=7)
         async with db.transaction() as writer:  # a push, not committed yet: it holds the write lock
             receipts, _ = await sync.push(writer, staff.id, [opened], appliers, now=clock.now())
             receipts += (await sync.push(writer, household.id, [review], appliers, now=clock.now()))[0]

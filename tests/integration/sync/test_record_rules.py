@@ -1,0 +1,148 @@
+"""What each record needs (docs/sync.md): fresh frames, visits inserted once, a check-out's pass, attendance's session."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
+from server.db.engine import Database
+from server.db.models import Attendance, Visit
+from server.domain.records.services import LOCAL
+from tests.integration.conftest import Admin
+from tests.integration.sync.test_push import outlet, push
+from tests.records import Device, uuid7
+
+DAY = 86400
+
+
+async def stored(client, model, **where) -> list:  # type: ignore[no-untyped-def]
+    db = Database(client.app.state.settings.database_url)
+    try:
+        async with db.transaction() as s:
+            stmt = select(model).filter_by(**where)
+            return list((await s.execute(stmt)).scalars().all())
+    finally:
+        await db.dispose()
+
+
+def review(household: Device, frame: str, at: int) -> dict:
+    return {**household.record("review", frame=frame, stars=5), "at": at}
+
+
+async def test_frames_out_of_time_are_refused(client, admin: Admin, clock) -> None:  # type: ignore[no-untyped-def]
+    phone = await admin.enrolled_phone()
+    household = Device()
+    now = clock.now()
+    years_back, ahead = now - 3 * 365 * DAY, now + 30 * DAY
+    records = [
+        review(household, phone.live(years_back), years_back),  # made then, received years later
+        review(household, phone.live(years_back), now),  # made now with an old frame
+        review(household, phone.live(ahead), ahead),  # a frame minted for a step a month ahead
+        review(household, phone.live(now), now - 3600),  # recorded an hour away from the frame it carries
+        {**household.record("complaint", frame=phone.live(ahead), category="conduct", text="提前做的投诉"), "at": ahead},
+    ]
+    receipts = await push(client, household, records)
+    assert [r["status"] for r in receipts] == ["rejected"] * 5, receipts
+    assert "超过 7 天" in receipts[0]["reason"] and "more than 7 days" in receipts[0]["reason_en"]
+    assert "不符" in receipts[1]["reason"] and "does not match" in receipts[1]["reason_en"]
+    assert "晚于服务器时间" in receipts[2]["reason"] and "later than the server" in receipts[2]["reason_en"]
+    assert "不符" in receipts[3]["reason"]
+    assert "晚于服务器时间" in receipts[4]["reason"]
+
+
+async def test_a_frame_counts_for_a_bounded_offline_lag(client, admin: Admin, clock) -> None:  # type: ignore[no-untyped-def]
+    phone = await admin.enrolled_phone()
+    household = Device()
+    made = clock.now()
+    day_late = review(household, phone.live(made), made)  # reviewed at the door, pushed the next morning
+    week_late = review(household, phone.live(made + 60), made + 60)
+    clock.offset += 20 * 3600
+    assert [r["status"] for r in await push(client, household, [day_late])] == ["applied"]
+    clock.offset += 7 * DAY
+    late = await push(client, household, [week_late])
+    assert late[0]["status"] == "rejected" and "超过 7 天" in late[0]["reason"], late
+
+
+def checkin(worker: Device, serial: int, visit: str, **changes: object) -> dict:
+    return worker.record("checkin", visit_id=visit, serial=serial, household_device="household-0001",
+                         **{"service": "cleaning", "place": "某小区 3 号楼", **changes})
+
+
+async def test_a_visit_is_inserted_never_rewritten(client, admin: Admin) -> None:  # type: ignore[no-untyped-def]
+    phone = await admin.enrolled_phone()
+    worker, other = Device(), Device()
+    visit = uuid7()
+    first = checkin(worker, phone.serial, visit)
+    assert [r["status"] for r in await push(client, worker, [first])] == ["applied"]
+    rewrite = checkin(other, phone.serial, visit, service="repair", place="别处")
+    again = checkin(worker, phone.serial, visit)  # the same content under a new record id
+    receipts = await push(client, other, [rewrite]) + await push(client, worker, [again])
+    for r in receipts:
+        assert r["status"] == "rejected" and r["reason"] == "这次上门已经登记过" and r["reason_en"] == "This visit is already recorded"
+    [v] = await stored(client, Visit, id=visit)
+    assert (v.service, v.place, v.started_at) == ("cleaning", "某小区 3 号楼", first["at"])
+
+
+async def test_a_checkout_needs_a_pass_and_its_own_checkin(client, admin: Admin) -> None:  # type: ignore[no-untyped-def]
+    phone = await admin.enrolled_phone()
+    worker = Device()
+    nowhere = worker.record("checkout", visit_id=uuid7(), serial=999_999_999)
+    r = await push(client, worker, [nowhere])
+    assert r[0]["status"] == "rejected" and "找不到" in r[0]["reason"] and r[0]["reason_en"]
+    assert await stored(client, Visit, id=nowhere["visit_id"]) == []
+    # A check-out that came first holds only its end; one check-in completes it, a second is refused.
+    visit = uuid7()
+    out = {**worker.record("checkout", visit_id=visit, serial=phone.serial)}
+    cin = {**checkin(worker, phone.serial, visit), "at": out["at"] - 3600}
+    late = {**checkin(Device(), phone.serial, visit), "at": out["at"] - 60}
+    assert [r["status"] for r in await push(client, worker, [out, cin])] == ["applied", "applied"]
+    r = await push(client, worker, [late])
+    assert r[0]["status"] == "rejected" and r[0]["reason"] == "这次上门已经登记过"
+    [v] = await stored(client, Visit, id=visit)
+    assert (v.started_at, v.ended_at) == (cin["at"], out["at"])
+
+
+async def test_attendance_needs_its_session_and_its_day(client, admin: Admin, clock) -> None:  # type: ignore[no-untyped-def]
+    phone = await admin.enrolled_phone("赵学员")
+    staff = Device()
+    oid = await outlet(admin)
+    today = datetime.fromtimestamp(clock.now(), LOCAL).date()
+    sid, tomorrow_sid, refused_sid = uuid7(), uuid7(), uuid7()
+    records = [
+        staff.record("attendance", session_id=uuid7(), trainee_number="T-0001"),  # no such session
+        staff.record("session", session_id=refused_sid, outlet_id=99_999, course="养老护理", day=today.isoformat()),
+        staff.record("attendance", session_id=refused_sid, trainee_number="T-0001"),  # its session was refused
+        staff.record("session", session_id=sid, outlet_id=oid, course="养老护理", day=today.isoformat()),
+        staff.record("session", session_id=tomorrow_sid, outlet_id=oid, course="家居保洁",
+                     day=(today + timedelta(days=1)).isoformat()),
+        staff.record("attendance", session_id=sid, frame=phone.live(clock.now())),
+        # one frame must not mark the trainee in a session on another day
+        staff.record("attendance", session_id=tomorrow_sid, frame=phone.live(clock.now())),
+    ]
+    receipts = await push(client, staff, records)
+    assert [r["status"] for r in receipts] == ["rejected", "rejected", "rejected", "applied", "applied", "applied", "rejected"]
+    assert "培训场次" in receipts[0]["reason"] and "session" in receipts[0]["reason_en"]
+    assert "培训场次" in receipts[2]["reason"]
+    assert "培训当天" in receipts[6]["reason"] and "day of the training" in receipts[6]["reason_en"]
+    assert [a.trainee for a in await stored(client, Attendance)] == [f"pass:{phone.serial}"]
+
+
+async def test_a_session_day_is_the_local_day_where_it_happens(client, admin: Admin, clock) -> None:  # type: ignore[no-untyped-def]
+    """A training at 07:00 Beijing time is on that day, though it is still the day before in UTC."""
+    import time
+
+    phone = await admin.enrolled_phone("钱学员")
+    oid = await outlet(admin)
+    local_now = datetime.fromtimestamp(clock.now(), LOCAL)
+    seven = int(local_now.replace(hour=7, minute=0, second=0, microsecond=0).timestamp())
+    if seven <= clock.now():
+        seven += DAY  # the next 07:00 local: after the pass and its issuer key were made
+    clock.offset = seven - int(time.time())  # the server's clock, and the frame, at 07:00 local
+    local_day = datetime.fromtimestamp(seven, LOCAL).date()
+    assert local_day != datetime.fromtimestamp(seven, UTC).date()
+    staff, sid = Device(), uuid7()
+    records = [staff.record("session", session_id=sid, outlet_id=oid, course="早班培训", day=local_day.isoformat()),
+               {**staff.record("attendance", session_id=sid, frame=phone.live(seven)), "at": seven}]
+    receipts = await push(client, staff, records)
+    assert [r["status"] for r in receipts] == ["applied", "applied"], receipts

@@ -1,0 +1,82 @@
+"""Versioned sync: a push says its protocol and record schema, so a phone offline for weeks is answered, not misread."""
+
+from __future__ import annotations
+
+import pytest
+
+import sync
+from tests.dbquery import rows
+from tests.integration.conftest import Admin
+from tests.records import Device, uuid7
+
+
+async def checkins(admin: Admin, worker: Device, n: int = 2) -> list[dict]:
+    phone = await admin.enrolled_phone()
+    household = Device()
+    return [worker.record("checkin", visit_id=uuid7(), serial=phone.serial, household_device=household.id, service="cleaning")
+            for _ in range(n)]
+
+
+def stored(database_url: str, device: Device) -> tuple[list[tuple], list[tuple]]:
+    return (rows(database_url, "SELECT id, status FROM sync_records WHERE device_id = ?", device.id),
+            rows(database_url, "SELECT seq FROM devices WHERE id = ?", device.id))
+
+
+async def test_current_versions_are_applied_and_the_server_says_its_own(client, admin: Admin, database_url: str) -> None:  # type: ignore[no-untyped-def]
+    worker = Device()
+    records = await checkins(admin, worker)
+    r = await client.post("/api/sync/push", json={"device_id": worker.id, "records": records,
+                                                  "protocol": sync.PROTOCOL, "schema": sync.SCHEMA})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert [x["status"] for x in body["receipts"]] == ["applied", "applied"]
+    assert (body["protocol"], body["schema"]) == (sync.PROTOCOL, sync.SCHEMA) == (1, 1)
+    pulled = (await client.get("/api/sync/pull", params={"device_id": worker.id})).json()
+    assert (pulled["protocol"], pulled["schema"]) == (1, 1)
+    assert len(stored(database_url, worker)[0]) == 2
+
+
+async def test_a_push_without_versions_is_version_one(client, admin: Admin, database_url: str) -> None:  # type: ignore[no-untyped-def]
+    """Phones from before versioning send exactly the version-1 shape: they are answered as version 1."""
+    worker = Device()
+    records = await checkins(admin, worker)
+    r = await client.post("/api/sync/push", json={"device_id": worker.id, "records": records})
+    assert r.status_code == 200, r.text
+    assert [x["status"] for x in r.json()["receipts"]] == ["applied", "applied"]
+    # Sent again by an updated app, with its versions: the same records, answered as duplicates of what was applied.
+    again = await client.post("/api/sync/push", json={"device_id": worker.id, "records": records, "protocol": 1, "schema": 1})
+    assert [(x["status"], x["original"]) for x in again.json()["receipts"]] == [("duplicate", "applied")] * 2
+
+
+@pytest.mark.parametrize(("protocol", "schema", "code"), [
+    (0, 1, "update_required"),
+    (1, 0, "update_required"),
+    (2, 1, "unsupported_version"),
+    (1, 2, "unsupported_version"),
+    (2, 0, "unsupported_version"),
+    (-1, 99, "update_required"),
+])
+async def test_unknown_versions_are_answered_and_nothing_is_stored(  # type: ignore[no-untyped-def]
+    client, admin: Admin, database_url: str, protocol: int, schema: int, code: str,
+) -> None:
+    worker = Device()
+    # A later schema's records would not decode as version 1: they must not be read (and stored as rejected) at all.
+    records = [*await checkins(admin, worker), worker.record("handover", visit_id=uuid7(), note="新字段")]
+    r = await client.post("/api/sync/push", json={"device_id": worker.id, "records": records,
+                                                  "protocol": protocol, "schema": schema})
+    assert r.status_code == 400, r.text
+    body = r.json()
+    assert body["error"] == code
+    assert "手机上" in body["message"] and "on the phone" in body["message_en"]
+    assert f"protocol {protocol}, schema {schema}" in body["message_en"]
+    if code == "update_required":
+        assert body["message"].startswith("请更新应用") and body["message_en"].startswith("Please update the app")
+    assert stored(database_url, worker) == ([], [])
+    # The same records sent after the update are applied: nothing was half-taken.
+    r = await client.post("/api/sync/push", json={"device_id": worker.id, "records": records[:2], "protocol": 1, "schema": 1})
+    assert [x["status"] for x in r.json()["receipts"]] == ["applied", "applied"]
+
+
+async def test_versions_must_be_numbers(client) -> None:  # type: ignore[no-untyped-def]
+    r = await client.post("/api/sync/push", json={"device_id": Device().id, "records": [], "protocol": "one", "schema": 1})
+    assert r.status_code == 400 and r.json()["error"] == "invalid_request"
