@@ -34,12 +34,14 @@ Probe = tuple[str, str, Callable[[], dict]]
 """A request to time: method, path, and a function making its keyword arguments afresh (a new live frame each time)."""
 
 
-def _push_body(serial: int) -> bytes:
-    device = Device(f"bench-{uuid.uuid4().hex[:16]}")
+def _push_body(base: str, serial: int) -> tuple[Device, bytes]:
+    """A heavy push of a new, registered device (signed when it is sent)."""
+    device = Device()
+    device.register(base)
     records = [device.record("checkin", visit_id=str(uuid.uuid4()), serial=serial, household_device="household-0001",
                              service="cleaning", place=f"楼 {i}") for i in range(400)]
     records += [device.record("teleport", cargo="x" * 100_000) for _ in range(25)]
-    return json.dumps({"device_id": device.id, "records": records, **VERSIONS}, ensure_ascii=False).encode()
+    return device, json.dumps({"device_id": device.id, "records": records, **VERSIONS}, ensure_ascii=False).encode()
 
 
 def _timed(client: httpx.Client, method: str, path: str, **kw: object) -> float:
@@ -69,21 +71,24 @@ def _bench(tmp: Path, database_url: str | None) -> dict:
     served = Served(tmp, database_url)
     try:
         phone = served.phone("valid")
-        worker = f"worker-{uuid.uuid4().hex[:12]}"
-        bodies = [[_push_body(phone.serial) for _ in range(PUSHES_EACH)] for _ in range(PUSHERS)]
+        worker = Device()
+        worker.register(served.base)
+        target = worker.pull_target({"serial": phone.serial})
+        bodies = [[_push_body(served.base, phone.serial) for _ in range(PUSHES_EACH)] for _ in range(PUSHERS)]
         verify: Probe = ("POST", "/api/verify", lambda: {"json": {"qr": phone.live()}})
-        pull: Probe = ("GET", "/api/sync/pull", lambda: {"params": {"device_id": worker, "serial": phone.serial}})
+        pull: Probe = ("GET", target, lambda: {"headers": worker.signed("GET", target)})
         for probe in (verify, pull):
             _sample(served.base, *probe, None)  # warm up
         idle_verify, idle_pull = (_sample(served.base, *probe, None) for probe in (verify, pull))
         started, done = threading.Barrier(PUSHERS + 1), threading.Event()
         push_times: list[float] = []
 
-        def pusher(mine: list[bytes]) -> None:
+        def pusher(mine: list[tuple[Device, bytes]]) -> None:
             with httpx.Client(base_url=served.base, timeout=300) as c:
                 started.wait()
-                for body in mine:
-                    push_times.append(_timed(c, "POST", "/api/sync/push", content=body, headers={"content-type": "application/json"}))
+                for device, body in mine:
+                    headers = {"content-type": "application/json", **device.signed("POST", "/api/sync/push", body)}
+                    push_times.append(_timed(c, "POST", "/api/sync/push", content=body, headers=headers))
             done.set()  # the first pusher to run out ends the measurement: four pushes run throughout it
 
         under: dict[str, list[float]] = {}

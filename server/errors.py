@@ -28,7 +28,7 @@ class ErrorBody(msgspec.Struct, kw_only=True, omit_defaults=True):
     message_en: str
     """For people, in English."""
     detail: list[dict[str, Any]] | None = None
-    """When a request was not valid: what was wrong, field by field."""
+    """When a request was not valid: what was wrong, field by field. For `device_clock`: `[{"server_time": n}]`."""
 
 
 class DomainError(Exception):
@@ -38,11 +38,12 @@ class DomainError(Exception):
     code = "bad_request"
 
     def __init__(self, message: str, message_en: str, *, code: str | None = None, status_code: int | None = None,
-                 headers: dict[str, str] | None = None):
+                 headers: dict[str, str] | None = None, detail: list[dict[str, Any]] | None = None):
         super().__init__(message_en)
         self.message = message
         self.message_en = message_en
         self.headers = headers or {}
+        self.detail = detail
         if code:
             self.code = code
         if status_code:
@@ -93,7 +94,7 @@ def _body(code: str, message: str, message_en: str, detail: object = None) -> di
 
 
 def domain_error_handler(_: Request, exc: DomainError) -> Response:
-    return Response(_body(exc.code, exc.message, exc.message_en), status_code=exc.status_code, headers=exc.headers)
+    return Response(_body(exc.code, exc.message, exc.message_en, exc.detail), status_code=exc.status_code, headers=exc.headers)
 
 
 def validation_handler(_: Request, exc: ValidationException) -> Response:

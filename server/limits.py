@@ -7,6 +7,7 @@ Each route group's limit is a middleware for that route's `middleware=[...]`:
     VERIFY_CODE  POST /api/verify/code   `limit_verify_code`
     SIGN_IN      the staff sign-in       `limit_sign_in`
     PUSH         POST /api/sync/push     `limit_push`
+    DEVICES      POST /api/sync/devices  `limit_devices`
 
 and `WrongCodes` counts wrong typed codes per pass number, whoever types them (`wrong_codes_per_pass`
 within `wrong_codes_window` seconds, then that number is refused for as long).
@@ -96,6 +97,7 @@ VERIFY = _limit("verify")
 VERIFY_CODE = _limit("verify_code")
 SIGN_IN = _limit("sign_in")
 PUSH = _limit("push")
+DEVICES = _limit("devices")
 
 
 def stores(settings: Settings) -> dict[str, Store]:

@@ -83,6 +83,9 @@ class Settings:
     limit_enroll: int = field(default_factory=lambda: int(_env("DOORPASS_LIMIT_ENROLL", "10")))
     """Enrollments (`POST /api/enroll`) per client per minute: activation codes cannot be guessed in bulk."""
 
+    limit_devices: int = field(default_factory=lambda: int(_env("DOORPASS_LIMIT_DEVICES", "10")))
+    """Device registrations (`POST /api/sync/devices`) per client per minute, like enrollments."""
+
     limit_verify: int = field(default_factory=lambda: int(_env("DOORPASS_LIMIT_VERIFY", "120")))
     """Scanned checks (`POST /api/verify`) per client per minute."""
 

@@ -9,6 +9,18 @@ record kind, and the feeds a pull carries besides the device's own records.
 Sync owns its tables (`sync.models`) and knows `crypto`, never `server`.
 """
 
+from sync.devices import (
+    BadDeviceKey,
+    DeviceClock,
+    DeviceError,
+    DeviceMismatch,
+    DeviceUnproved,
+    check_request,
+    device_id_of,
+    prove,
+    register,
+    request_message,
+)
 from sync.models import Device, SyncRecord, sync_metadata
 from sync.pull import Feed, Page, pull
 from sync.push import Applier, DuplicateOf, Quota, QuotaExceeded, Rejected, push
@@ -20,6 +32,8 @@ from sync.wire import (
     Checkin,
     Checkout,
     Complaint,
+    DeviceRegister,
+    DeviceRegistered,
     PullResponse,
     PushRequest,
     PushResponse,
@@ -30,6 +44,8 @@ from sync.wire import (
 )
 
 __all__ = [
+    "BadDeviceKey", "DeviceClock", "DeviceError", "DeviceMismatch", "DeviceRegister", "DeviceRegistered", "DeviceUnproved",
+    "check_request", "device_id_of", "prove", "register", "request_message",
     "KINDS", "PROTOCOL", "SCHEMA", "Applier", "Attendance", "Checkin", "Checkout", "Complaint", "Device", "DuplicateOf", "Feed", "Page",
     "PullResponse", "PushRequest", "PushResponse", "Quota", "QuotaExceeded", "Receipt", "Record", "Rejected", "Review",
     "Session", "SyncRecord", "pull", "push", "sync_metadata",

@@ -6,7 +6,7 @@ server's too); Alembic reads both metadatas. Times are Unix seconds (UTC) in BIG
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Integer, MetaData, String, Text
+from sqlalchemy import BigInteger, Integer, LargeBinary, MetaData, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING = {
@@ -39,6 +39,11 @@ class Device(SyncBase):
     """Records stored for this device on `quota_day` (applied and rejected)."""
     quota_bytes: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     """Bytes of record bodies stored for this device on `quota_day` (a rejected record counts its prefix only)."""
+    pub: Mapped[bytes | None] = mapped_column(LargeBinary(32))
+    """Its raw Ed25519 public key (docs/devices.md); the id is derived from it. None: a row from before device keys,
+    which can prove no request."""
+    registered_at: Mapped[int | None] = mapped_column(BigInteger)
+    """When the key was registered (`POST /api/sync/devices`)."""
 
 
 class SyncRecord(SyncBase):

@@ -146,3 +146,17 @@ class PullResponse(msgspec.Struct, kw_only=True):
     protocol: int = PROTOCOL
     schema: int = SCHEMA
     """The versions the server speaks."""
+
+
+class DeviceRegister(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """`POST /api/sync/devices`: a phone's Ed25519 public key (docs/devices.md)."""
+
+    device_pub: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    """b64u of the raw 32-byte public key."""
+
+
+class DeviceRegistered(msgspec.Struct, kw_only=True):
+    device_id: str
+    """"d" + b64u(SHA-256("DP1/device\\0" || pub))[0:22]: the same key always answers the same id."""
+    registered_at: int
+    """When the key was first registered (Unix seconds)."""

@@ -15,10 +15,9 @@ import threading
 
 import httpx
 
-import sync
+from tests.records import VERSIONS, Device
 
-VERSIONS = {"protocol": sync.PROTOCOL, "schema": sync.SCHEMA}
-"""What every push says: the protocol and record schema the phone speaks."""
+__all__ = ["VERSIONS", "DroppingProxy", "Outbox", "body_hash"]
 
 
 def body_hash(record: dict) -> str:
@@ -26,8 +25,9 @@ def body_hash(record: dict) -> str:
 
 
 class Outbox:
-    def __init__(self, device_id: str, records: list[dict]) -> None:
-        self.device_id = device_id
+    def __init__(self, device: Device, records: list[dict]) -> None:
+        self.device = device
+        self.device_id = device.id
         self.records = {r["id"]: r for r in records}
         self.state = {r["id"]: "saved" for r in records}
         self.receipts: dict[str, list[dict]] = {r["id"]: [] for r in records}
@@ -39,10 +39,10 @@ class Outbox:
             return [self.records[i] for i, s in self.state.items() if s == "saved"]
 
     def send(self, base: str, batch: list[dict], timeout: float = 30) -> bool:
-        """Push one batch; True when receipts came back."""
+        """Push one batch, signed by the device key (registered beforehand); True when receipts came back."""
+        body, headers = self.device.push_request({"device_id": self.device_id, "records": batch, **VERSIONS})
         try:
-            r = httpx.post(f"{base}/api/sync/push", json={"device_id": self.device_id, "records": batch, **VERSIONS},
-                           headers={"Connection": "close"}, timeout=timeout)
+            r = httpx.post(f"{base}/api/sync/push", content=body, headers={"Connection": "close", **headers}, timeout=timeout)
         except httpx.HTTPError:
             self.errors += 1
             return False

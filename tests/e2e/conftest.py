@@ -109,6 +109,6 @@ def first_visit(page, url: str) -> None:  # type: ignore[no-untyped-def]
 
 
 def device_id(page) -> str:  # type: ignore[no-untyped-def]
-    """The id this phone made for itself (IndexedDB), which its records carry to the server."""
+    """This phone's device id (IndexedDB `kv`), derived from its device key (docs/devices.md)."""
     return page.evaluate("""new Promise(res => { const o = indexedDB.open('doorpass'); o.onsuccess = () => {
       const q = o.result.transaction('kv').objectStore('kv').get('device_id'); q.onsuccess = () => res(q.result); }; })""")

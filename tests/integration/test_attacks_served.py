@@ -35,6 +35,14 @@ def _json(base: str, method: str, path: str, body: object = None, headers: dict 
     return status, h, json.loads(raw or b"{}")
 
 
+def _push(base: str, device: Device, records: list) -> tuple:
+    """A push signed by `device`'s key (registered first)."""
+    device.register(base)
+    body, headers = device.push_request({"device_id": device.id, "records": records})
+    status, h, raw = _request(base, "POST", "/api/sync/push", body, headers)
+    return status, h, json.loads(raw or b"{}")
+
+
 def _said(body: dict) -> None:
     assert body["message"] and body["message_en"], body
 
@@ -74,7 +82,7 @@ def test_2_rejected_records_keep_only_a_prefix(served: Served) -> None:
     for _ in range(3):
         records = [{"kind": "nonsense", "id": uuid7(), "seq": device.seq + i + 1, "at": 1, "blob": filler} for i in range(30)]
         device.seq += 30
-        status, _, body = _json(served.base, "POST", "/api/sync/push", {"device_id": device.id, "records": records})
+        status, _, body = _push(served.base, device, records)
         assert status == 200 and {r["status"] for r in body["receipts"]} == {"rejected"}
     with sqlite3.connect(db) as conn:
         sizes = [n for (n,) in conn.execute("SELECT length(body) FROM sync_records WHERE device_id = ?", (device.id,))]
@@ -119,7 +127,7 @@ def test_5_csv_formulas_are_text_and_the_file_name_holds(served: Served) -> None
     course = '=HYPERLINK("http://evil.example","点我")'
     records = [staff.record("session", session_id=sid, outlet_id=outlet_id, course=course, day="2026-11-24"),
                staff.record("attendance", session_id=sid, trainee_number="T-0001")]
-    assert _json(served.base, "POST", "/api/sync/push", {"device_id": staff.id, "records": records})[0] == 200
+    assert _push(served.base, staff, records)[0] == 200
     status, headers, raw = _request(served.base, "GET", f"/api/admin/training/sessions/{sid}/attendance.csv", headers=outlet_staff)
     assert status == 200
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))

@@ -1,6 +1,7 @@
 // The outbox: every record is saved on the phone (with its id and sequence number) before the UI
 // says saved, and leaves only on its receipt. Runs in pages and in the service worker (no DOM).
-import { type OutboxRecord, type RecordState, type VersionRefusal, db, deviceId, kvGet } from "./store";
+import { DeviceError, deviceId, serverNow, signedFetch } from "./device";
+import { type OutboxRecord, type RecordState, type VersionRefusal, db, kvGet } from "./store";
 import { PROTOCOL, SCHEMA } from "./syncVersion";
 
 const BATCH = 100;
@@ -38,11 +39,6 @@ export function uuid7(): string {
   b[8] = (b[8] & 0x3f) | 0x80;
   const h = Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
-}
-
-async function serverNow(): Promise<number> {
-  const offset = (await kvGet<number>("clock_offset")) ?? 0;
-  return Math.floor(Date.now() / 1000 + offset);
 }
 
 /** Save a record on the phone: id and sequence number are assigned in the same IndexedDB transaction. */
@@ -139,18 +135,21 @@ async function pushOnce(force: boolean): Promise<SyncResult> {
   const result: SyncResult = { sent: 0, delivered: 0, attention: 0 };
   const device = await deviceId();
   for (const batch of batches(waiting)) {
-    await setState(batch.map((r) => r.id), (r) => (r.state = "sending"));
-    changed();
+    const sending = async () => {
+      await setState(batch.map((r) => r.id), (r) => (r.state = "sending"));
+      changed();
+    };
     let resp: Response | null = null;
+    let failed: SyncResult["error"];
     try {
-      resp = await fetch("/api/sync/push", {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ device_id: device, protocol: PROTOCOL, schema: SCHEMA, records: batch.map((r) => r.body) }),
-        cache: "no-store",
-      });
-    } catch {
-      resp = null;
+      // Encoded once: the bytes signed are the bytes sent (docs/devices.md).
+      const bytes = new TextEncoder().encode(
+        JSON.stringify({ device_id: device, protocol: PROTOCOL, schema: SCHEMA, records: batch.map((r) => r.body) }));
+      resp = await signedFetch("POST", "/api/sync/push", bytes, sending);
+    } catch (e) {
+      // No answer, or this phone's key could not be registered: the records wait on the phone all the same.
+      const status = e instanceof DeviceError ? e.status : 0;
+      failed = status === 0 ? "network" : status >= 500 || status === 408 || status === 429 ? "server" : "auth";
     }
     const refused = resp?.status === 400 ? await versionRefusal(resp.clone()) : undefined;
     if (!resp || refused || resp.status >= 500 || resp.status === 401 || resp.status === 408 || resp.status === 429) {
@@ -163,7 +162,7 @@ async function pushOnce(force: boolean): Promise<SyncResult> {
         r.nextTry = Date.now() + delay / 2 + Math.random() * (delay / 2);
       });
       changed();
-      result.error = !resp ? "network" : refused ? "version" : resp.status === 401 ? "auth" : "server";
+      result.error = !resp ? (failed ?? "network") : refused ? "version" : resp.status === 401 ? "auth" : "server";
       if (refused === "update_required") checkForUpdate();
       return result;
     }
@@ -266,7 +265,7 @@ async function pullPages(serial?: number, outletId?: number): Promise<void> {
       const q = new URLSearchParams({ device_id: device, cursor: String(cursor) });
       if (serial !== undefined) q.set("serial", String(serial));
       if (outletId !== undefined) q.set("outlet_id", String(outletId));
-      const r = await fetch(`/api/sync/pull?${q}`, { cache: "no-store" });
+      const r = await signedFetch("GET", `/api/sync/pull?${q}`);
       if (!r.ok) return;
       const body = (await r.json()) as Pulled;
       const held = new Map(body.records.map((x) => [x.id, x]));

@@ -73,12 +73,6 @@ export async function kvSet(key: string, value: unknown): Promise<void> {
   await (await db()).put("kv", value, key);
 }
 
-/** An anonymous id for this phone, made here, so the server can tell its checks apart. */
-export async function deviceId(): Promise<string> {
-  let id = await kvGet<string>("device_id");
-  if (!id) {
-    id = crypto.randomUUID().replace(/-/g, "");
-    await kvSet("device_id", id);
-  }
-  return id;
-}
+/** This phone's device id, derived from its device key (docs/devices.md; `device.ts`). Records already saved
+ * carry no device id: a push is attributed to the device that signs it. */
+export { deviceId } from "./device";

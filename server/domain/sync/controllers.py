@@ -1,4 +1,4 @@
-"""POST /api/sync/push and GET /api/sync/pull."""
+"""POST /api/sync/devices, POST /api/sync/push and GET /api/sync/pull (signed by the device key: docs/devices.md)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,10 @@ from typing import Annotated
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from litestar import Controller, Response, get, post
+from litestar import Controller, Request, Response, get, post
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter
+from sqlalchemy.ext.asyncio import AsyncSession
 
 import sync
 from server import body_limits, limits
@@ -18,8 +20,13 @@ from server.domain.lists.services import current
 from server.domain.records.feeds import pull_feeds
 from server.domain.records.services import attendance_csv, list_complaints, list_reviews, make_appliers
 from server.domain.sync.guards import OUTLET, READERS
-from server.errors import DomainError, TooManyRequests
+from server.errors import DomainError, ErrorBody, Forbidden, TooManyRequests, Unauthorized
 from server.schemas import Cursor, MaybeRowId, MaybeSerial, Serial
+
+DEVICE_401 = ResponseSpec(data_container=ErrorBody, generate_examples=False,
+                          description="The device is not proved: device_unproved, or device_clock with the server's time")
+DEVICE_403 = ResponseSpec(data_container=ErrorBody, generate_examples=False,
+                          description="device_mismatch: the request names another device than the signer")
 
 SessionId = Annotated[str, Parameter(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")]
 """A training session's id: a UUID, as the outlet's phone made it."""
@@ -30,17 +37,34 @@ class SyncController(Controller):
     tags = ["sync"]
     request_max_body_size = body_limits.PUSH
 
-    @post("/push", operation_id="syncPush", status_code=200, middleware=[limits.PUSH])
-    async def push(self, data: sync.PushRequest, ctx: Context) -> sync.PushResponse:
+    @post("/devices", operation_id="syncRegisterDevice", status_code=200, middleware=[limits.DEVICES],
+          request_max_body_size=body_limits.SMALL)
+    async def register(self, data: sync.DeviceRegister, ctx: Context) -> sync.DeviceRegistered:
+        """Register a phone's device key (idempotent): answer the id derived from it."""
+        try:
+            pub = sync.devices.parse_pub(data.device_pub)
+        except sync.BadDeviceKey as e:
+            raise DomainError("设备密钥无效：需要 32 字节的 Ed25519 公钥（base64url）",
+                              "The device key is not valid: a 32-byte Ed25519 public key (base64url) is needed",
+                              code="bad_device_key") from e
+        async with ctx.db.transaction() as session:
+            device = await sync.register(session, pub, now=ctx.now())
+        return sync.DeviceRegistered(device_id=device.id, registered_at=device.registered_at or device.first_seen)
+
+    @post("/push", operation_id="syncPush", status_code=200, middleware=[limits.PUSH],
+          responses={401: DEVICE_401, 403: DEVICE_403})
+    async def push(self, request: Request, data: sync.PushRequest, ctx: Context) -> sync.PushResponse:
         """Store a batch of offline records, each once; answer a receipt per record (429 once the device's daily quota is used)."""
         refuse_unknown_versions(data)
         now = ctx.now()
+        body = await request.body()
         quota = sync.Quota(records=ctx.settings.sync_records_per_day, bytes=ctx.settings.sync_bytes_per_day)
         try:
             async with ctx.db.transaction() as session:
+                device_id = await prove_device(session, request, body, now, claimed=data.device_id)
                 appliers = make_appliers(await ctx.lists.get(session), offline_lag_days=ctx.settings.sync_offline_lag_days,
                                          tz=ZoneInfo(ctx.settings.timezone))
-                receipts, seq = await sync.push(session, data.device_id, data.records, appliers, now=now, quota=quota)
+                receipts, seq = await sync.push(session, device_id, data.records, appliers, now=now, quota=quota)
         except sync.QuotaExceeded as e:
             raise TooManyRequests(
                 f"这台手机今天上传的记录已达上限（{quota.records} 条或 {body_limits.size_text(quota.bytes)}），"
@@ -51,9 +75,10 @@ class SyncController(Controller):
             ) from e
         return sync.PushResponse(receipts=receipts, device_seq=seq, server_time=now)
 
-    @get("/pull", operation_id="syncPull")
+    @get("/pull", operation_id="syncPull", responses={401: DEVICE_401, 403: DEVICE_403})
     async def pull(
         self,
+        request: Request,
         ctx: Context,
         device_id: Annotated[str, Parameter(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")],
         cursor: Cursor = 0,
@@ -63,6 +88,7 @@ class SyncController(Controller):
     ) -> sync.PullResponse:
         """What this device should hold after `cursor`: its records with receipts, reviews, sessions, the lists."""
         async with ctx.db.read() as session:
+            await prove_device(session, request, b"", ctx.now(), claimed=device_id)
             page = await sync.pull(
                 session, device_id, cursor, feeds=pull_feeds(device_id, serial=serial, outlet_id=outlet_id), limit=limit
             )
@@ -71,6 +97,37 @@ class SyncController(Controller):
         return sync.PullResponse(cursor=page.cursor, more=page.more, records=page.records, reviews=page.feeds.get("reviews", []),
                                  sessions=page.feeds.get("sessions", []), trust=trust, status=status, server_time=ctx.now())
 
+
+def request_target(request: Request) -> str:
+    """The path and query exactly as the phone sent them (what its signature covers)."""
+    # ASGI's raw_path is the path alone; some clients (Litestar's test transport) put the query in it too.
+    path = bytes(request.scope.get("raw_path") or request.scope["path"].encode()).partition(b"?")[0]
+    query = request.scope.get("query_string", b"")
+    return (path + (b"?" + query if query else b"")).decode("utf-8", errors="replace")
+
+
+async def prove_device(session: AsyncSession, request: Request, body: bytes, now: int, *, claimed: str) -> str:
+    """The registered device that signed this request (docs/devices.md), which must be the one it names; else
+    401 `device_unproved`, 401 `device_clock` (with the server's time) or 403 `device_mismatch`."""
+    h = request.headers
+    try:
+        device_id = await sync.prove(
+            session, device_id=h.get(sync.devices.HEADER_DEVICE), time=h.get(sync.devices.HEADER_TIME),
+            signature=h.get(sync.devices.HEADER_SIGNATURE), method=request.method, path_and_query=request_target(request),
+            body=body, now=now,
+        )
+    except sync.DeviceClock as e:
+        raise Unauthorized(
+            "手机时间与服务器相差太多，已按服务器时间校正，请重试", "The phone's clock is too far from the server's; "
+            "correct it by the server time and try again", code="device_clock", detail=[{"server_time": e.server_time}],
+        ) from e
+    except sync.DeviceError as e:
+        raise Unauthorized("无法确认这台手机：请先联网登记这台设备", "This phone could not be proved: register the device online first",
+                           code="device_unproved") from e
+    if claimed != device_id:
+        raise Forbidden("请求中的设备编号不是签名的这台手机", "The request names another device than the one that signed it",
+                        code="device_mismatch")
+    return device_id
 
 
 def refuse_unknown_versions(data: sync.PushRequest) -> None:

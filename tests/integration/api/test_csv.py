@@ -18,7 +18,7 @@ async def test_cells_that_would_be_formulas_are_text(client, admin: Admin) -> No
         sid = uuid7()
         records = [staff.record("session", session_id=sid, outlet_id=outlet, course=course, day="2026-11-24"),
                    staff.record("attendance", session_id=sid, trainee_number="T-0042")]
-        r = await client.post("/api/sync/push", json={"device_id": staff.id, "records": records})
+        r = await staff.push(client, records, versions=False)
         assert [x["status"] for x in r.json()["receipts"]] == ["applied", "applied"], r.text
         r = await client.get(f"/api/admin/training/sessions/{sid}/attendance.csv", headers=await admin.as_regulator())
         assert r.status_code == 200, r.text
@@ -32,7 +32,7 @@ async def test_the_download_name_is_safe(client, admin: Admin) -> None:  # type:
     outlet = (await admin.post("/api/admin/outlets", {"name": "长寿路社区家政服务网点"}))["id"]
     staff, sid = Device(), uuid7()
     record = staff.record("session", session_id=sid, outlet_id=outlet, course="养老护理", day="2026-11-24")
-    assert (await client.post("/api/sync/push", json={"device_id": staff.id, "records": [record]})).status_code == 200
+    assert (await staff.push(client, [record], versions=False)).status_code == 200
     regulator = await admin.as_regulator()
     r = await client.get(f"/api/admin/training/sessions/{sid}/attendance.csv", headers=regulator)
     assert r.status_code == 200

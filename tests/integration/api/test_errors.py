@@ -7,6 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.integration.conftest import ADMIN, Admin
+from tests.records import Device
 
 
 @pytest.fixture
@@ -90,7 +91,7 @@ record_like = st.dictionaries(
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(records=st.lists(record_like | json_values, max_size=6))
 async def test_any_records_get_a_receipt_each(client, records) -> None:  # type: ignore[no-untyped-def]
-    r = await client.post("/api/sync/push", json={"device_id": "fuzz-device-01", "records": records})
+    r = await Device().push(client, records, versions=False)
     assert r.status_code == 200, r.text
     receipts = r.json()["receipts"]
     assert [x["index"] for x in receipts] == list(range(len(records)))

@@ -8,6 +8,7 @@ import pytest
 from litestar.handlers import HTTPRouteHandler
 
 from tests.integration.conftest import ADMIN, Admin
+from tests.records import Device
 
 SERIAL = [2**53, 2**63, 10**30]  # pass numbers: BIGINT, and exact in JavaScript
 ROW_ID = [2**31, 2**63, 10**30]  # ids in INTEGER columns
@@ -65,7 +66,7 @@ async def test_numbers_that_fit_still_work(client, admin: Admin) -> None:  # typ
     await admin.agency()
     assert (await client.get(f"/api/passes/{2**53 - 1}/photo")).status_code == 404
     assert (await client.get(f"/api/admin/workers/{2**31 - 1}", headers=ADMIN)).status_code == 404
-    r = await client.get("/api/sync/pull", params={"device_id": "device-0001", "cursor": 2**63 - 1})
+    r = await Device().pull(client, cursor=2**63 - 1)
     assert r.status_code == 200, r.text
 
 
@@ -101,12 +102,12 @@ async def test_deep_json_is_a_400_on_every_route_with_a_body(client, admin: Admi
 
 
 async def test_a_pushed_record_with_an_oversized_number_is_refused_not_a_500(client) -> None:  # type: ignore[no-untyped-def]
-    from tests.records import Device, uuid7
+    from tests.records import uuid7
 
     staff = Device()
     for outlet_id in (2**31, 2**63, 10**30):
         record = staff.record("session", session_id=uuid7(), outlet_id=outlet_id, course="培训", day="2026-11-24")
-        r = await client.post("/api/sync/push", json={"device_id": staff.id, "records": [record]})
+        r = await staff.push(client, [record], versions=False)
         assert r.status_code == 200, r.text
         receipt = r.json()["receipts"][0]
         assert receipt["status"] == "rejected" and "outlet_id" in receipt["reason_en"], receipt

@@ -40,7 +40,7 @@ def limited(settings: Settings, clock):  # type: ignore[no-untyped-def]
     @asynccontextmanager
     async def open_app(**over: object) -> AsyncIterator[AsyncTestClient]:
         numbers = {"rate_limits": True, "limit_enroll": 3, "limit_verify": 3, "limit_verify_code": 100, "limit_push": 3,
-                   "limit_sign_in": 3, "wrong_codes_per_pass": 3, "wrong_codes_window": 900}
+                   "limit_devices": 3, "limit_sign_in": 3, "wrong_codes_per_pass": 3, "wrong_codes_window": 900}
         app = create_app(dataclasses.replace(settings, **{**numbers, **over}), clock=clock)
         async with AsyncTestClient(app=app, raise_server_exceptions=False) as c:
             yield c
@@ -76,6 +76,9 @@ async def test_a_client_over_the_limit_gets_429_with_retry_after(limited) -> Non
         for _ in range(3):
             assert (await c.post("/api/sync/push", json={})).status_code == 400
         assert_rate_limited(await c.post("/api/sync/push", json={}), 60)
+        for _ in range(3):
+            assert (await c.post("/api/sync/devices", json={"device_pub": "x"})).status_code == 400
+        assert_rate_limited(await c.post("/api/sync/devices", json={"device_pub": "x"}), 60)
         assert (await c.get("/api/health")).status_code == 200  # unlimited routes stay open
 
 

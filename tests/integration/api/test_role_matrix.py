@@ -119,7 +119,7 @@ class World:
         device = Device()
         rec = device.record("session", session_id=str(__import__("uuid").uuid4()), outlet_id=self.o, course="家政培训",
                             day="2026-11-24")
-        r = await self.c.post("/api/sync/push", json={"device_id": device.id, "records": [rec], **VERSIONS})
+        r = await device.push(self.c, [rec])
         assert r.status_code == 200 and r.json()["receipts"][0]["status"] == "applied", r.text
         return rec["session_id"]  # type: ignore[return-value]
 
@@ -142,6 +142,25 @@ async def _verify_code(w: World, col: str) -> Request:
 async def _enroll(w: World, col: str) -> Request:
     code = (await w.issued())["code"]
     return "POST", "/api/enroll", {"json": {"code": code, "device_pub": crypto.b64u_encode(crypto.public_key(crypto.new_signing_key()))}}
+
+
+async def _register_device(w: World, col: str) -> Request:
+    return "POST", "/api/sync/devices", {"json": {"device_pub": crypto.b64u_encode(crypto.public_key(crypto.new_signing_key()))}}
+
+
+async def _signed_push(w: World, col: str) -> Request:
+    """A phone's push is proved by its device key whoever else the caller is (docs/devices.md)."""
+    device = Device()
+    await device.register(w.c)
+    body, headers = device.push_request({"device_id": device.id, "records": [], **VERSIONS})
+    return "POST", "/api/sync/push", {"content": body, "headers": headers}
+
+
+async def _signed_pull(w: World, col: str) -> Request:
+    device = Device()
+    await device.register(w.c)
+    target = device.pull_target()
+    return "GET", target, {"headers": device.signed("GET", target)}
 
 
 async def _setup(w: World, col: str) -> Request:
@@ -220,8 +239,9 @@ BUILDERS: dict[str, Builder] = {
     "POST /api/verify": _verify,
     "POST /api/verify/code": _verify_code,
     "GET /api/passes/{serial}/photo": _on("GET", _phone_serial, "/api/passes/{t}/photo"),
-    "POST /api/sync/push": _simple("POST", "/api/sync/push", {"device_id": "matrix-device-1", "records": []}),
-    "GET /api/sync/pull": _simple("GET", "/api/sync/pull?device_id=matrix-device-1"),
+    "POST /api/sync/devices": _register_device,
+    "POST /api/sync/push": _signed_push,
+    "GET /api/sync/pull": _signed_pull,
     "POST /api/auth/sign-in": _sign_in,
     "GET /api/auth/me": _simple("GET", "/api/auth/me"),
     "POST /api/auth/sign-out": _sign_out,

@@ -85,7 +85,8 @@ def test_ten_thousand_records_through_dropped_responses_and_a_kill(database_url:
         phone = served.phone("valid")
         outlet_id = served.call("/api/admin/outlets", {"name": "测试网点"}, admin=True)[1]["id"]
         device = Device()
-        box = Outbox(device.id, make_records(device, phone, outlet_id, 10_000, rng))
+        device.register(served.base)
+        box = Outbox(device, make_records(device, phone, outlet_id, 10_000, rng))
         proxy = DroppingProxy(int(served.base.rsplit(":", 1)[1]), drop=0.2)
         via = f"http://127.0.0.1:{proxy.port}"
         # a first stretch, then the server is killed in the middle of a big batch
@@ -131,7 +132,8 @@ def test_same_batches_to_two_processes_and_two_tabs(database_url: str, tmp_path:
         phone = a.phone("valid")
         outlet_id = a.call("/api/admin/outlets", {"name": "测试网点"}, admin=True)[1]["id"]
         device = Device()
-        box = Outbox(device.id, make_records(device, phone, outlet_id, 2_000, rng))
+        device.register(a.base)
+        box = Outbox(device, make_records(device, phone, outlet_id, 2_000, rng))
         # the same batch to both processes at the same moment
         for start in range(0, 1000, 100):
             batch = list(box.records.values())[start:start + 100]

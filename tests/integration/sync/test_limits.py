@@ -21,7 +21,6 @@ from sync.push import DAY, PREFIX, canonical
 from tests.dbquery import rows
 from tests.integration.conftest import Admin
 from tests.records import Device, uuid7
-from tests.sync_client import VERSIONS
 
 JSON = {"content-type": "application/json"}
 
@@ -34,7 +33,7 @@ def padded(obj: object, size: int) -> bytes:
 
 
 async def push(client: AsyncTestClient, device: Device, records: list[dict]):  # type: ignore[no-untyped-def]
-    return await client.post("/api/sync/push", json={"device_id": device.id, "records": records, **VERSIONS})
+    return await device.push(client, records)
 
 
 def stored(settings: Settings, device: Device) -> dict[str, tuple[str, str, int, str]]:
@@ -99,8 +98,9 @@ async def test_push_body_limit(client: AsyncTestClient) -> None:
                              headers=JSON)
     assert over.status_code == 413
     assert over.json()["error"] == "too_large" and "4 MB" in over.json()["message"] and "4 MB" in over.json()["message_en"]
-    at = await client.post("/api/sync/push", content=padded({"device_id": phone.id, "records": [rec]}, body_limits.PUSH),
-                           headers=JSON)
+    await phone.register(client)
+    body = padded({"device_id": phone.id, "records": [rec]}, body_limits.PUSH)
+    at = await client.post("/api/sync/push", content=body, headers={**JSON, **phone.signed("POST", "/api/sync/push", body)})
     assert at.status_code == 200 and at.json()["receipts"][0]["id"] == rec["id"]
 
 

@@ -12,11 +12,10 @@ import crypto
 from server.domain.records.services import LOCAL
 from tests.integration.conftest import ADMIN, Admin
 from tests.records import Device, uuid7
-from tests.sync_client import VERSIONS
 
 
 async def push(client, device: Device, records: list[dict]) -> list[dict]:  # type: ignore[no-untyped-def]
-    r = await client.post("/api/sync/push", json={"device_id": device.id, "records": records, **VERSIONS})
+    r = await device.push(client, records)
     assert r.status_code == 200, r.text
     body = r.json()
     assert len(body["receipts"]) == len(records)
@@ -90,7 +89,7 @@ async def test_one_review_per_verified_visit(client, admin: Admin, clock) -> Non
     listed = (await client.get(f"/api/admin/passes/{phone.serial}/reviews", headers=ADMIN)).json()
     assert [(v["stars"], v["comment"]) for v in listed] == [(5, "很好")]
     worker = Device()
-    r = await client.get("/api/sync/pull", params={"device_id": worker.id, "serial": phone.serial})
+    r = await worker.pull(client, serial=phone.serial)
     reviews = r.json()["reviews"]
     assert [(v["stars"], v["tags"], v["comment"]) for v in reviews] == [(5, ["punctual", "clean"], "很好")]
 
@@ -128,7 +127,7 @@ async def test_attendance_once_per_trainee_and_csv(client, admin: Admin, clock) 
     rows = list(csv.reader(io.StringIO(r.text.lstrip("\ufeff"))))
     assert [row[2] for row in rows[1:]] == [f"pass:{phone.serial}", "no:T-0042"]
     assert rows[1][4] == "赵学员" and rows[1][0] == "养老护理"
-    pulled = (await client.get("/api/sync/pull", params={"device_id": Device().id, "outlet_id": oid})).json()
+    pulled = (await Device().pull(client, outlet_id=oid)).json()
     assert pulled["sessions"] == [{"session_id": sid, "course": "养老护理", "day": today}]
 
 
@@ -165,7 +164,7 @@ async def test_pull_pages_own_records_with_receipts(client, admin: Admin) -> Non
     await push(client, worker, recs)
     seen, cursor, more = [], 0, True
     while more:
-        page = (await client.get("/api/sync/pull", params={"device_id": worker.id, "cursor": cursor, "limit": 3})).json()
+        page = (await worker.pull(client, cursor=cursor, limit=3)).json()
         assert page["cursor"] >= cursor and page["trust"]["payload"] and page["status"]["payload"]
         seen += page["records"]
         cursor, more = page["cursor"], page["more"]

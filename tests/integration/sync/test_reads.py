@@ -25,6 +25,8 @@ async def test_reads_answer_while_a_push_holds_the_write_lock(client, admin: Adm
     opened = staff.record("session", session_id=sid, outlet_id=outlet, course="家居保洁", day="2026-11-24")
     review = household.record("review", frame=phone.live(clock.now()), stars=5, comment="好")
     worker = Device()
+    for device in (staff, worker):  # registered online beforehand, as a phone does: a pull itself writes nothing
+        await device.register(client)
     db = Database(settings.database_url)
     try:
         async with db.transaction() as s:
@@ -34,8 +36,8 @@ async def test_reads_answer_while_a_push_holds_the_write_lock(client, admin: Adm
             receipts += (await sync.push(writer, household.id, [review], appliers, now=clock.now()))[0]
             assert [r.status for r in receipts] == ["applied", "applied"]
 
-            mine = await client.get("/api/sync/pull", params={"device_id": staff.id, "outlet_id": outlet})
-            theirs = await client.get("/api/sync/pull", params={"device_id": worker.id, "serial": phone.serial})
+            mine = await staff.pull(client, outlet_id=outlet)
+            theirs = await worker.pull(client, serial=phone.serial)
             assert mine.status_code == 200 and theirs.status_code == 200, (mine.text, theirs.text)
             # the push is not committed: nothing of it is seen yet
             assert (mine.json()["records"], mine.json()["sessions"], theirs.json()["reviews"]) == ([], [], [])
@@ -54,8 +56,8 @@ async def test_reads_answer_while_a_push_holds_the_write_lock(client, admin: Adm
                                   ("/api/admin/complaints", regulator)):
                 r = await client.get(path, headers=headers)
                 assert r.status_code == 200, (path, r.text)
-        mine = (await client.get("/api/sync/pull", params={"device_id": staff.id, "outlet_id": outlet})).json()
-        theirs = (await client.get("/api/sync/pull", params={"device_id": worker.id, "serial": phone.serial})).json()
+        mine = (await staff.pull(client, outlet_id=outlet)).json()
+        theirs = (await worker.pull(client, serial=phone.serial)).json()
         assert [r["id"] for r in mine["records"]] == [opened["id"]]
         assert mine["sessions"] == [{"session_id": sid, "course": "家居保洁", "day": "2026-11-24"}]
         assert [(r["id"], r["stars"]) for r in theirs["reviews"]] == [(review["id"], 5)]

@@ -25,13 +25,12 @@ def stored(database_url: str, device: Device) -> tuple[list[tuple], list[tuple]]
 async def test_current_versions_are_applied_and_the_server_says_its_own(client, admin: Admin, database_url: str) -> None:  # type: ignore[no-untyped-def]
     worker = Device()
     records = await checkins(admin, worker)
-    r = await client.post("/api/sync/push", json={"device_id": worker.id, "records": records,
-                                                  "protocol": sync.PROTOCOL, "schema": sync.SCHEMA})
+    r = await worker.push(client, records, versions=False, protocol=sync.PROTOCOL, schema=sync.SCHEMA)
     assert r.status_code == 200, r.text
     body = r.json()
     assert [x["status"] for x in body["receipts"]] == ["applied", "applied"]
     assert (body["protocol"], body["schema"]) == (sync.PROTOCOL, sync.SCHEMA) == (1, 1)
-    pulled = (await client.get("/api/sync/pull", params={"device_id": worker.id})).json()
+    pulled = (await worker.pull(client)).json()
     assert (pulled["protocol"], pulled["schema"]) == (1, 1)
     assert len(stored(database_url, worker)[0]) == 2
 
@@ -40,11 +39,11 @@ async def test_a_push_without_versions_is_version_one(client, admin: Admin, data
     """Phones from before versioning send exactly the version-1 shape: they are answered as version 1."""
     worker = Device()
     records = await checkins(admin, worker)
-    r = await client.post("/api/sync/push", json={"device_id": worker.id, "records": records})
+    r = await worker.push(client, records, versions=False)
     assert r.status_code == 200, r.text
     assert [x["status"] for x in r.json()["receipts"]] == ["applied", "applied"]
     # Sent again by an updated app, with its versions: the same records, answered as duplicates of what was applied.
-    again = await client.post("/api/sync/push", json={"device_id": worker.id, "records": records, "protocol": 1, "schema": 1})
+    again = await worker.push(client, records, versions=False, protocol=1, schema=1)
     assert [(x["status"], x["original"]) for x in again.json()["receipts"]] == [("duplicate", "applied")] * 2
 
 
@@ -62,8 +61,7 @@ async def test_unknown_versions_are_answered_and_nothing_is_stored(  # type: ign
     worker = Device()
     # A later schema's records would not decode as version 1: they must not be read (and stored as rejected) at all.
     records = [*await checkins(admin, worker), worker.record("handover", visit_id=uuid7(), note="新字段")]
-    r = await client.post("/api/sync/push", json={"device_id": worker.id, "records": records,
-                                                  "protocol": protocol, "schema": schema})
+    r = await worker.push(client, records, versions=False, protocol=protocol, schema=schema)
     assert r.status_code == 400, r.text
     body = r.json()
     assert body["error"] == code
@@ -71,9 +69,9 @@ async def test_unknown_versions_are_answered_and_nothing_is_stored(  # type: ign
     assert f"protocol {protocol}, schema {schema}" in body["message_en"]
     if code == "update_required":
         assert body["message"].startswith("请更新应用") and body["message_en"].startswith("Please update the app")
-    assert stored(database_url, worker) == ([], [])
+    assert stored(database_url, worker) == ([], [(0,)])  # no record; the device row is its registration, untouched
     # The same records sent after the update are applied: nothing was half-taken.
-    r = await client.post("/api/sync/push", json={"device_id": worker.id, "records": records[:2], "protocol": 1, "schema": 1})
+    r = await worker.push(client, records[:2], versions=False, protocol=1, schema=1)
     assert [x["status"] for x in r.json()["receipts"]] == ["applied", "applied"]
 
 
