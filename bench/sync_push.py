@@ -10,6 +10,7 @@ import statistics
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import insert, select
@@ -126,20 +127,26 @@ async def _pg_drop(name: str) -> None:
     await conn.close()
 
 
-def run() -> dict:
-    out = {}
+def on_each_database(bench_one: Callable[[Path, str | None], object]) -> dict[str, object]:
+    """`bench_one(tmp, url)` on SQLite (url None: a file of its own under tmp) and, when one answers, on a fresh
+    PostgreSQL database, dropped afterwards."""
+    out: dict[str, object] = {}
     with tempfile.TemporaryDirectory() as d:
-        out["sqlite"] = asyncio.run(_bench(f"sqlite+aiosqlite:///{Path(d) / 'bench.db'}"))
+        out["sqlite"] = bench_one(Path(d), None)
     if _pg_answers():
         name, url = asyncio.run(_pg_db())
         try:
-            out["postgresql"] = asyncio.run(_bench(url))
+            with tempfile.TemporaryDirectory() as d:
+                out["postgresql"] = bench_one(Path(d), url)
         finally:
             asyncio.run(_pg_drop(name))
     else:
         out["postgresql"] = "skipped: no PostgreSQL on 127.0.0.1:5432"
     return out
 
+
+def run() -> dict:
+    return on_each_database(lambda tmp, url: asyncio.run(_bench(url or f"sqlite+aiosqlite:///{tmp / 'bench.db'}")))
 
 if __name__ == "__main__":
     print(json.dumps(run(), indent=2))

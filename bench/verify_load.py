@@ -8,10 +8,8 @@ before the clock starts, so the client's own work does not count.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import statistics
-import tempfile
 import threading
 import time
 import uuid
@@ -20,7 +18,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.sync_push import _pg_answers, _pg_db, _pg_drop
+from bench.sync_push import on_each_database
 from tests.records import Device
 from tests.served import Served
 from tests.sync_client import VERSIONS
@@ -122,20 +120,7 @@ def _bench(tmp: Path, database_url: str | None) -> dict:
 
 
 def run() -> dict:
-    out: dict[str, object] = {}
-    with tempfile.TemporaryDirectory() as d:
-        out["sqlite"] = _bench(Path(d), None)
-    if _pg_answers():
-        name, url = asyncio.run(_pg_db())
-        try:
-            with tempfile.TemporaryDirectory() as d:
-                out["postgresql"] = _bench(Path(d), url)
-        finally:
-            asyncio.run(_pg_drop(name))
-    else:
-        out["postgresql"] = "skipped: no PostgreSQL on 127.0.0.1:5432"
-    return out
-
+    return on_each_database(_bench)
 
 if __name__ == "__main__":
     print(json.dumps(run(), indent=2))
