@@ -27,13 +27,16 @@ from sync.push import Applier, DuplicateOf, Quota, QuotaExceeded, Rejected, push
 from sync.wire import (
     KINDS,
     PROTOCOL,
+    RECORD_DOMAIN,
     SCHEMA,
     Attendance,
     Checkin,
     Checkout,
     Complaint,
+    DeviceRef,
     DeviceRegister,
     DeviceRegistered,
+    Envelope,
     PullResponse,
     PushRequest,
     PushResponse,
@@ -44,9 +47,9 @@ from sync.wire import (
 )
 
 __all__ = [
-    "BadDeviceKey", "DeviceClock", "DeviceError", "DeviceMismatch", "DeviceRegister", "DeviceRegistered", "DeviceUnproved",
+    "BadDeviceKey", "DeviceClock", "DeviceError", "DeviceMismatch", "DeviceRef", "DeviceRegister", "DeviceRegistered", "DeviceUnproved",
     "check_request", "device_id_of", "prove", "register", "request_message",
-    "KINDS", "PROTOCOL", "SCHEMA", "Applier", "Attendance", "Checkin", "Checkout", "Complaint", "Device", "DuplicateOf", "Feed", "Page",
+    "KINDS", "PROTOCOL", "RECORD_DOMAIN", "SCHEMA", "Envelope", "Applier", "Attendance", "Checkin", "Checkout", "Complaint", "Device", "DuplicateOf", "Feed", "Page",
     "PullResponse", "PushRequest", "PushResponse", "Quota", "QuotaExceeded", "Receipt", "Record", "Rejected", "Review",
     "Session", "SyncRecord", "pull", "push", "sync_metadata",
 ]

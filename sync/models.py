@@ -49,7 +49,8 @@ class Device(SyncBase):
 class SyncRecord(SyncBase):
     """Every record a device pushed, once: its receipt is kept so a replay gets the same answer.
 
-    An applied record keeps its whole canonical body; a rejected one only its first `sync.push.PREFIX` bytes
+    An applied record keeps its whole body, the exact JSON text its device signed; a rejected one only its first
+    `sync.push.PREFIX` bytes
     (the hash still decides duplicate or conflict) and its full size in `body_size`.
     """
 
@@ -61,15 +62,18 @@ class SyncRecord(SyncBase):
     kind: Mapped[str] = mapped_column(String(20))
     body: Mapped[str] = mapped_column(Text)
     body_hash: Mapped[str] = mapped_column(String(64))
-    """SHA-256 (hex) of the whole canonical body, as the device sent it."""
+    """SHA-256 (hex) of the whole body, as the device sent it."""
     body_size: Mapped[int | None] = mapped_column(BigInteger)
-    """Bytes of the whole canonical body (None: stored before it was counted, when the body was always whole)."""
+    """Bytes of the whole body (None: stored before it was counted, when the body was always whole)."""
     status: Mapped[str] = mapped_column(String(10))  # applied | rejected
     reason: Mapped[str] = mapped_column(String(300), default="")
     reason_en: Mapped[str] = mapped_column(String(300), default="")
     serial: Mapped[int | None] = mapped_column(BigInteger, index=True)
     """The worker's pass the record is about, when there is one."""
     received_at: Mapped[int] = mapped_column(BigInteger)
+    sig: Mapped[bytes | None] = mapped_column(LargeBinary(64))
+    """The device's Ed25519 signature over `wire.RECORD_DOMAIN` || `body` (docs/devices.md), kept so anyone can check
+    later who made the record. None: applied before signed records (protocol 1), or rejected (prefix only)."""
 
 
 __all__ = ["NAMING", "Device", "SyncBase", "SyncRecord", "sync_metadata"]

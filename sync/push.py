@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -17,9 +16,9 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from crypto import CryptoError, parse_qr
+from crypto import CryptoError, b64u_decode, parse_qr, verify_sig
 from sync.models import Device, SyncRecord
-from sync.wire import AnyRecord, Checkin, Checkout, Receipt
+from sync.wire import RECORD_DOMAIN, AnyRecord, Checkin, Checkout, Receipt
 
 # On PostgreSQL every push holds this transaction-level advisory lock from before its first cursor
 # until it commits, so cursors become visible in cursor order: a pull that has seen cursor N can never
@@ -75,10 +74,6 @@ is about is read from the record itself, by `_serial_hint`, when its id is claim
 
 
 
-def canonical(raw: object) -> bytes:
-    return json.dumps(raw, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-
-
 def prefix(body: bytes) -> str:
     """What a rejected record keeps of its body: the first `PREFIX` bytes (a character cut in two is dropped)."""
     return body[:PREFIX].decode(errors="ignore")
@@ -94,16 +89,15 @@ def _reason_of(e: msgspec.ValidationError) -> tuple[str, str]:
 
 
 async def _keep_rejected(
-    session: AsyncSession, insert, device_id: str, raw: object, rid: str | None, index: int,
+    session: AsyncSession, insert, device_id: str, raw: object, body: bytes, rid: str | None, index: int,
     reason: str, reason_en: str, now: int,
 ) -> tuple[Receipt, int]:
-    """A record that is not of any known shape is still kept (when it has a usable id), with why it was refused:
-    its hash, size and first bytes. Returns the receipt and the bytes stored (0: nothing new stored)."""
+    """A signed record that is not of any known shape is still kept (when it has a usable id), with why it was
+    refused: its hash, size and first bytes. Returns the receipt and the bytes stored (0: nothing new stored)."""
     if rid is None or not UUID_RE.match(rid):
         return Receipt(index=index, id=rid, status="rejected", reason=reason, reason_en=reason_en, server_time=now), 0
     seq = raw.get("seq") if isinstance(raw, dict) else None
     kind = raw.get("kind") if isinstance(raw, dict) else None
-    body = canonical(raw)
     digest = hashlib.sha256(body).hexdigest()
     kept = prefix(body)
     cursor = (
@@ -175,25 +169,69 @@ def _check_quota(device: Device, quota: Quota | None, now: int) -> None:
         raise QuotaExceeded(quota, (now // DAY + 1) * DAY - now)
 
 
-def _prepare(raws: list[Any]) -> list[tuple[int, Any, str | None, Any, msgspec.ValidationError | None, bytes]]:
-    """Each raw record as (index, raw, its id if any, the typed record or the validation error, canonical body)."""
-    out: list[tuple[int, Any, str | None, Any, msgspec.ValidationError | None, bytes]] = []
-    for index, raw in enumerate(raws):
-        rid = raw.get("id") if isinstance(raw, dict) and isinstance(raw.get("id"), str) else None
-        try:
-            out.append((index, raw, rid, msgspec.convert(raw, AnyRecord), None, canonical(raw)))
-        except msgspec.ValidationError as e:
-            out.append((index, raw, rid, None, e, b""))
-    return out
+UNSIGNED = ("记录没有这台手机的有效签名，未保存", "The record does not carry this phone's valid signature; it was not stored")
+NOT_JSON = ("记录不是有效的 JSON 对象", "The record is not a valid JSON object")
+
+
+@dataclass(frozen=True)
+class Item:
+    """One envelope of a push, opened: its record (typed, or why not), the exact body bytes and their signature."""
+
+    index: int
+    raw: Any
+    """The decoded body (any JSON value), or the envelope itself when it could not be opened."""
+    rid: str | None
+    rec: Any = None
+    error: tuple[str, str] | None = None
+    body: bytes = b""
+    sig: bytes | None = None
+    signed: bool = False
+    """False: not a well-formed envelope signed by the pushing device; answered `rejected` and stored nowhere."""
+
+
+def _open(index: int, envelope: Any, pub: bytes) -> Item:
+    """Check one envelope's signature against the device's key, then decode and type its body."""
+    if not isinstance(envelope, dict) or set(envelope) != {"body", "sig"} or not isinstance(envelope["body"], str) \
+            or not isinstance(envelope["sig"], str):
+        rid = envelope.get("id") if isinstance(envelope, dict) and isinstance(envelope.get("id"), str) else None
+        return Item(index, envelope, rid, error=UNSIGNED)
+    try:
+        body = envelope["body"].encode()
+    except UnicodeEncodeError:  # a lone surrogate: no phone's JSON.stringify makes one, and no database stores it
+        return Item(index, envelope, None, error=NOT_JSON)
+    try:
+        raw = msgspec.json.decode(body)
+    except msgspec.DecodeError:
+        raw = None
+    rid = raw.get("id") if isinstance(raw, dict) and isinstance(raw.get("id"), str) else None
+    try:
+        sig = b64u_decode(envelope["sig"])
+    except (CryptoError, ValueError):
+        sig = b""
+    if len(sig) != 64 or not verify_sig(pub, sig, RECORD_DOMAIN + body):
+        return Item(index, raw, rid, error=UNSIGNED)
+    if not isinstance(raw, dict):
+        return Item(index, raw, rid, error=NOT_JSON, body=body, sig=sig, signed=True)
+    try:
+        rec = msgspec.convert(raw, AnyRecord)
+    except msgspec.ValidationError as e:
+        return Item(index, raw, rid, error=_reason_of(e), body=body, sig=sig, signed=True)
+    return Item(index, raw, rid, rec=rec, body=body, sig=sig, signed=True)
+
+
+def _prepare(envelopes: list[Any], pub: bytes) -> list[Item]:
+    return [_open(index, envelope, pub) for index, envelope in enumerate(envelopes)]
 
 
 async def push(
     session: AsyncSession, device_id: str, raws: list[Any], appliers: dict[str, Applier], *, now: int,
     quota: Quota | None = None,
 ) -> tuple[list[Receipt], int]:
-    """Apply a batch in the caller's transaction. Returns the receipts and the device's new sequence number.
+    """Apply a batch of signed envelopes (docs/devices.md) from a registered device, in the caller's transaction.
+    Returns the receipts and the device's new sequence number.
 
     0. Refuse the whole batch (`QuotaExceeded`, before any work) when the device has stored its `quota` today.
+       Open each envelope: a record not signed by this device's key is answered `rejected` and stored nowhere.
     1. Claim the batch's new ids with one INSERT … ON CONFLICT DO NOTHING: the database decides who
        stores a record (a second process with the same batch waits for our commit, then claims none).
     2. Apply the claimed records in one savepoint; appliers refuse before they write. If a write
@@ -211,28 +249,37 @@ async def push(
     )
     device = (await session.execute(select(Device).where(Device.id == device_id).with_for_update())).scalar_one()
     _check_quota(device, quota, now)
+    if device.pub is None:
+        raise ValueError(f"device {device_id} has no registered key: prove the request first (sync.prove)")
     receipts: dict[int, Receipt] = {}
     stored, stored_bytes = 0, 0
-    items: list[tuple[int, Any, str, bytes]] = []  # (index, record, content hash, canonical body) of well-formed records
-    # Decoding, canonical JSON and hashing are CPU work: done in a worker thread, the event loop keeps answering
-    # (a verification at the door does not queue behind a morning's backlog being parsed).
-    for index, raw, rid, rec, error, body in await anyio.to_thread.run_sync(_prepare, raws):
-        if error is not None:
-            reason, reason_en = _reason_of(error)
-            receipts[index], size = await _keep_rejected(session, insert, device_id, raw, rid, index, reason, reason_en, now)
+    items: list[tuple[int, Any, str, bytes]] = []  # (index, record, content hash, signed body) of well-formed records
+    # Signatures, decoding and hashing are CPU work: done in a worker thread, the event loop keeps answering
+    # (a verification at the door does not queue behind a morning's backlog being checked).
+    sigs: dict[str, bytes] = {}
+    for item in await anyio.to_thread.run_sync(_prepare, raws, device.pub):
+        if item.error is not None:
+            reason, reason_en = item.error
+            if not item.signed:
+                receipts[item.index] = Receipt(index=item.index, id=item.rid, status="rejected", reason=reason,
+                                               reason_en=reason_en, server_time=now)
+                continue
+            receipts[item.index], size = await _keep_rejected(session, insert, device_id, item.raw, item.body, item.rid,
+                                                              item.index, reason, reason_en, now)
             stored, stored_bytes = stored + (size > 0), stored_bytes + size
             continue
-        items.append((index, rec, hashlib.sha256(body).hexdigest(), body))
+        items.append((item.index, item.rec, hashlib.sha256(item.body).hexdigest(), item.body))
+        sigs.setdefault(item.rec.id, item.sig)  # type: ignore[arg-type]
 
     firsts: dict[str, tuple[int, Any, str, bytes]] = {}
-    for item in items:
-        firsts.setdefault(item[1].id, item)
+    for first in items:
+        firsts.setdefault(first[1].id, first)
     owned: dict[str, int] = {}
     if firsts:
         rows = [
             {"id": rec.id, "device_id": device_id, "device_seq": rec.seq, "kind": type(rec).__struct_config__.tag,
              "body": body.decode(), "body_hash": digest, "body_size": len(body), "status": "applied", "reason": "",
-             "reason_en": "", "serial": _serial_hint(rec), "received_at": now}
+             "reason_en": "", "serial": _serial_hint(rec), "received_at": now, "sig": sigs[rec.id]}
             for _, rec, digest, body in firsts.values()
         ]
         claimed = await session.execute(
@@ -260,7 +307,8 @@ async def push(
             kept = prefix(firsts[rid][3])
             size = len(kept.encode())
             await session.execute(
-                update(SyncRecord).where(SyncRecord.id == rid).values(status=status, reason=reason, reason_en=reason_en, body=kept)
+                update(SyncRecord).where(SyncRecord.id == rid).values(status=status, reason=reason, reason_en=reason_en, body=kept,
+                                                                      sig=None)
             )
         stored, stored_bytes = stored + 1, stored_bytes + size
 

@@ -27,11 +27,13 @@ class Record(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, tag_field
 
 
 class Checkin(Record, tag="checkin", kw_only=True, forbid_unknown_fields=True):
-    """A worker arrives at a household: the visit QR from the household's verdict screen pairs them."""
+    """A worker arrives at a household: the visit code from the household's verdict screen pairs them."""
 
     visit_id: UUID
     serial: Annotated[int, msgspec.Meta(ge=0, lt=2**53)]
-    household_device: DeviceId
+    visit_code: Annotated[str, msgspec.Meta(min_length=1, max_length=300)]
+    """The household's signed visit code as scanned (docs/devices.md: `DPV2:` visit, pseudonym, pass, time,
+    signature); it names no device."""
     service: Service
     place: Annotated[str, msgspec.Meta(max_length=200)] = ""
     lat: Annotated[float, msgspec.Meta(ge=-90, le=90)] | None = None
@@ -84,19 +86,31 @@ AnyRecord = Checkin | Checkout | Review | Complaint | Session | Attendance
 KINDS = ("checkin", "checkout", "review", "complaint", "session", "attendance")
 
 
-PROTOCOL = 1
-"""The sync protocol version this server speaks: the push/pull envelope and receipts (docs/sync.md, Versions)."""
-SCHEMA = 1
-"""The record schema version this server speaks: the record kinds and their fields above."""
+PROTOCOL = 2
+"""The sync protocol version this server speaks: the push/pull envelope and receipts (docs/sync.md, Versions).
+2: each record travels as a signed envelope (`Envelope`, docs/devices.md)."""
+SCHEMA = 2
+"""The record schema version this server speaks: the record kinds and their fields above. 2: a check-in carries
+the household's signed `visit_code` instead of its device id."""
+
+RECORD_DOMAIN = b"DP1/record\0"
+"""An envelope's signature is the device key's over RECORD_DOMAIN || UTF-8(body)."""
+
+
+class Envelope(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """One record as a push carries it: its JSON text, exactly as the phone made it, and the device's signature."""
+
+    body: Annotated[str, msgspec.Meta(min_length=2, max_length=1_000_000)]
+    sig: Annotated[str, msgspec.Meta(min_length=86, max_length=88)]
 
 
 class PushRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     device_id: DeviceId
     records: Annotated[list[Any], msgspec.Meta(max_length=500)]
-    """Each record is checked on its own: one bad record does not stop the rest of the batch."""
-    protocol: int = PROTOCOL
+    """Envelopes (`Envelope`), each checked on its own: one bad record does not stop the rest of the batch."""
+    protocol: int = 1
     """The phone's sync protocol. Missing means 1: phones from before versioning send exactly version 1."""
-    schema: int = SCHEMA
+    schema: int = 1
     """The phone's record schema. Missing means 1, as for `protocol`. Checked before any record is read."""
 
 
@@ -160,3 +174,9 @@ class DeviceRegistered(msgspec.Struct, kw_only=True):
     """"d" + b64u(SHA-256("DP1/device\\0" || pub))[0:22]: the same key always answers the same id."""
     registered_at: int
     """When the key was first registered (Unix seconds)."""
+
+
+class DeviceRef(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """A signed request about the signing phone itself (tie to an outlet, untie)."""
+
+    device_id: DeviceId

@@ -13,6 +13,7 @@ import httpx
 
 import crypto
 import sync
+from server.domain.records import visitcode
 from sync.devices import signed_headers
 
 
@@ -32,8 +33,8 @@ class Device:
     """A phone: its Ed25519 device key (docs/devices.md), its id derived from the key, and records numbered the
     way the PWA's outbox does. `push` / `pull` register the key once per client, then sign each request."""
 
-    def __init__(self) -> None:
-        self.key = crypto.new_signing_key()
+    def __init__(self, key: bytes | None = None) -> None:
+        self.key = key or crypto.new_signing_key()
         self.pub = crypto.public_key(self.key)
         self.id = sync.device_id_of(self.pub)
         self.seq = 0
@@ -61,8 +62,20 @@ class Device:
 
         return go()
 
-    def push_request(self, body: dict, *, at: int | None = None) -> tuple[bytes, dict[str, str]]:
-        """A push's exact body bytes and its headers (signed, JSON content type)."""
+    def envelope(self, record: object) -> dict[str, str]:
+        """A record as protocol 2 sends it: its JSON text and this device's signature over it (docs/devices.md)."""
+        text = json.dumps(record, ensure_ascii=False)
+        return {"body": text, "sig": crypto.b64u_encode(crypto.sign(self.key, sync.RECORD_DOMAIN + text.encode()))}
+
+    def visit_code(self, visit_id: str, serial: int, at: int | None = None) -> str:
+        """The household's signed visit code for the worker to scan (a new pseudonym each time)."""
+        return visitcode.make(self.key, visit_id, crypto.b64u_encode(os.urandom(16)), serial, int(time.time()) if at is None else at)
+
+    def push_request(self, body: dict, *, at: int | None = None, sign: bool = True) -> tuple[bytes, dict[str, str]]:
+        """A push's exact body bytes and its headers (signed, JSON content type). With `sign`, each record in
+        `records` is sent in its signed envelope; without, the records are sent as they are."""
+        if sign and isinstance(body.get("records"), list):
+            body = {**body, "records": [self.envelope(r) for r in body["records"]]}
         data = json.dumps(body, ensure_ascii=False).encode()
         return data, {"content-type": "application/json", **self.signed("POST", "/api/sync/push", data, at=at)}
 
@@ -76,14 +89,14 @@ class Device:
         clock = getattr(getattr(getattr(client, "app", None), "state", None), "clock", None)
         return int(clock.now()) if clock is not None else int(time.time())
 
-    async def push(self, client: Any, records: list, *, versions: bool = True, **extra: object) -> httpx.Response:
-        """Register if needed, then push `records` signed: with the versions (none with `versions=False`; `extra`
-        overrides any field of the body)."""
+    async def push(self, client: Any, records: list, *, versions: bool = True, sign: bool = True,
+                   **extra: object) -> httpx.Response:
+        """Register if needed, then push `records`, each in its signed envelope (as they are with `sign=False`),
+        the request signed: with the versions (none with `versions=False`; `extra` overrides any field of the body)."""
         if id(client) not in self._registered:
             await self.register(client)
         body = {"device_id": self.id, "records": records, **(VERSIONS if versions else {}), **extra}
-        data, headers = self.push_request(body,
-                                          at=self.now_of(client))
+        data, headers = self.push_request(body, at=self.now_of(client), sign=sign)
         return await client.post("/api/sync/push", content=data, headers=headers)
 
     async def pull(self, client: Any, **params: object) -> httpx.Response:

@@ -18,6 +18,7 @@ from pathlib import Path
 import pyotp
 
 import crypto
+from tests.records import Device
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -44,6 +45,8 @@ class Phone:
 
     def __init__(self, priv: bytes, serial: int, cred: bytes, sig: bytes, secret: str) -> None:
         self.priv, self.serial, self.cred, self.sig, self.secret = priv, serial, cred, sig, secret
+        self.device = Device(priv)
+        """The phone as a sync device: its device key is the pass's (docs/devices.md)."""
 
     def live(self, at: int | None = None) -> str:
         return crypto.make_live_qr(self.cred, self.sig, self.secret, self.priv, int(time.time()) if at is None else at)

@@ -21,14 +21,19 @@ __all__ = ["VERSIONS", "DroppingProxy", "Outbox", "body_hash"]
 
 
 def body_hash(record: dict) -> str:
-    return hashlib.sha256(json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()).hexdigest()
+    """SHA-256 of the record's body as its envelope carries it (`Device.envelope`): what the server keeps as `body_hash`."""
+    return hashlib.sha256(json.dumps(record, ensure_ascii=False).encode()).hexdigest()
 
 
 class Outbox:
+    """One device's outbox. Each record is signed once, when it is saved, and its envelope is what every (re)send
+    carries, byte for byte (docs/devices.md)."""
+
     def __init__(self, device: Device, records: list[dict]) -> None:
         self.device = device
         self.device_id = device.id
         self.records = {r["id"]: r for r in records}
+        self.envelopes = {r["id"]: device.envelope(r) for r in records}
         self.state = {r["id"]: "saved" for r in records}
         self.receipts: dict[str, list[dict]] = {r["id"]: [] for r in records}
         self.lock = threading.Lock()
@@ -39,8 +44,10 @@ class Outbox:
             return [self.records[i] for i, s in self.state.items() if s == "saved"]
 
     def send(self, base: str, batch: list[dict], timeout: float = 30) -> bool:
-        """Push one batch, signed by the device key (registered beforehand); True when receipts came back."""
-        body, headers = self.device.push_request({"device_id": self.device_id, "records": batch, **VERSIONS})
+        """Push one batch of saved records in their envelopes, the request signed by the device key (registered
+        beforehand); True when receipts came back."""
+        envelopes = [self.envelopes[rec["id"]] for rec in batch]
+        body, headers = self.device.push_request({"device_id": self.device_id, "records": envelopes, **VERSIONS}, sign=False)
         try:
             r = httpx.post(f"{base}/api/sync/push", content=body, headers={"Connection": "close", **headers}, timeout=timeout)
         except httpx.HTTPError:

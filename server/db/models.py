@@ -13,6 +13,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -22,6 +23,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.sql.expression import false
 
 from sync.models import NAMING  # one naming convention for every table, sync's own included
 
@@ -249,7 +251,17 @@ class Visit(Base):
     __tablename__ = "visits"
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     serial: Mapped[int] = mapped_column(BigInteger, index=True)
-    household_device: Mapped[str] = mapped_column(String(64))
+    device_id: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    """The worker's phone that checked in: the pass's own device (docs/devices.md)."""
+    household_pseudonym: Mapped[str] = mapped_column(String(22), default="", server_default="")
+    """The per-visit pseudonym from the household's visit code: names no device."""
+    code_at: Mapped[int | None] = mapped_column(BigInteger)
+    """When the household verified the pass (its visit code's time)."""
+    code_sig: Mapped[bytes | None] = mapped_column(LargeBinary(64))
+    """The household device's signature over the visit code; checked when that household's review arrives."""
+    household_device: Mapped[str | None] = mapped_column(String(64))
+    """The household device proved to have made the visit code (its review or complaint of this visit verified
+    `code_sig`): the visit is confirmed. None until then. Never sent to the worker."""
     service: Mapped[str] = mapped_column(String(20))
     day: Mapped[date] = mapped_column(Date)
     place: Mapped[str] = mapped_column(String(200), default="")
@@ -260,12 +272,19 @@ class Visit(Base):
 
 
 class Review(Base):
-    """A household's review of a verified visit: one per shown code (`frame_digest` is `visit_key`: issuer, pass, step)."""
+    """A household's review of a verified visit: one per (visit, household device), where the visit is the shown code
+    (`frame_digest` is `visit_key`: issuer, pass, step) and, when given, `visit_id`. The rule is checked by the applier
+    while the device's row is locked (one push per device at a time), so it holds across processes."""
 
     __tablename__ = "reviews"
+    __table_args__ = (Index(None, "frame_digest", "device_id"), Index(None, "visit_id", "device_id"))
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     serial: Mapped[int] = mapped_column(BigInteger, index=True)
-    frame_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    frame_digest: Mapped[str] = mapped_column(String(64))
+    device_id: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    """The household device that signed the review."""
+    confirmed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """Its device made the visit code the worker checked in with: a confirmed visit (docs/devices.md)."""
     visit_id: Mapped[str | None] = mapped_column(String(36))
     stars: Mapped[int] = mapped_column(SmallInteger)
     tags: Mapped[str] = mapped_column(String(200), default="")
@@ -277,10 +296,15 @@ class Complaint(Base):
     """A household's complaint (投诉) about a verified visit; it reaches the agency and the regulator."""
 
     __tablename__ = "complaints"
+    __table_args__ = (Index(None, "frame_digest", "device_id"), Index(None, "visit_id", "device_id"))
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     serial: Mapped[int] = mapped_column(BigInteger, index=True)
     agency_id: Mapped[int] = mapped_column(Integer, index=True)
     frame_digest: Mapped[str] = mapped_column(String(64))
+    device_id: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    """The household device that signed the complaint: one per (visit, device), as reviews."""
+    visit_id: Mapped[str | None] = mapped_column(String(36))
+    confirmed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     category: Mapped[str] = mapped_column(String(20))
     text: Mapped[str] = mapped_column(Text)
     photo: Mapped[bytes | None] = mapped_column(LargeBinary)
@@ -296,6 +320,17 @@ class TrainingSession(Base):
     course: Mapped[str] = mapped_column(String(100))
     day: Mapped[date] = mapped_column(Date)
     device_id: Mapped[str] = mapped_column(String(64))
+
+
+class OutletDevice(Base):
+    """A phone tied to an outlet by an outlet staff account signed in on it (docs/devices.md): its session and
+    attendance records count while that account stays active and of that outlet."""
+
+    __tablename__ = "outlet_devices"
+    device_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    outlet_id: Mapped[int] = mapped_column(ForeignKey("outlets.id"), index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    bound_at: Mapped[int] = mapped_column(BigInteger)
 
 
 class Attendance(Base):
@@ -324,6 +359,7 @@ __all__ = [
     "Base",
     "ListState",
     "Outlet",
+    "OutletDevice",
     "Pass",
     "PassEvent",
     "SigningKey",

@@ -6,12 +6,16 @@ The session builds the PWA with this server's root key pinned, serves it with
 
 from __future__ import annotations
 
+import json
 import os
+import time
 import uuid
 from pathlib import Path
 
+import pyotp
 import pytest
 
+import crypto
 from tests.conftest import DATABASES, PG_HOST, PG_PORT, _pg_create, _pg_drop, _ran
 from tests.dbquery import run_sync
 from tests.served import ROOT, Served
@@ -112,3 +116,82 @@ def device_id(page) -> str:  # type: ignore[no-untyped-def]
     """This phone's device id (IndexedDB `kv`), derived from its device key (docs/devices.md)."""
     return page.evaluate("""new Promise(res => { const o = indexedDB.open('doorpass'); o.onsuccess = () => {
       const q = o.result.transaction('kv').objectStore('kv').get('device_id'); q.onsuccess = () => res(q.result); }; })""")
+
+
+_last_step = [0]
+
+
+def _fresh_code(secret: str) -> str:
+    """An authenticator code of a 30 s step not used before by these tests (the server takes each step once per
+    account, and one step of drift either way)."""
+    while True:
+        now = int(time.time()) // 30
+        step = max(now, _last_step[0] + 1)
+        if step <= now + 1:
+            _last_step[0] = step
+            return pyotp.TOTP(secret).at(step * 30)
+        time.sleep(1)
+
+
+OUTLET_PASSWORD = "outlet-phone-password-1"
+
+
+def outlet_staff(server) -> dict:  # type: ignore[no-untyped-def]
+    """A new signed-in session of the demo outlet staff account, ready to work (its own password and two factors set
+    up, as the account page does), without a seed-demo run when it can: a run re-issues the demo passes not yet bound
+    and revokes the others, and ends the demo accounts' sessions (a phone's tie to the outlet stays). The first
+    session of a seed run changes the handed-out password and sets up two factors; later ones sign in with both.
+    Answers the session `cookie` value, `csrf`, and `me` (with `outlet_id`, `outlet_name`)."""
+    held = getattr(server, "_outlet_staff", None)
+    for attempt in range(2):
+        if attempt:  # the account was locked (a test of wrong passwords) or changed elsewhere: start afresh
+            server.seeds.append(json.loads(server.cli("seed-demo", "--base-url", server.base)))
+            held = None
+        account = next(a for a in server.seeds[-1]["accounts"] if a["role"] == "outlet_staff")
+        if held is not None and held[0] == len(server.seeds):
+            st, me, cookie = server._post_json("/api/auth/sign-in", {"username": account["username"], "password": OUTLET_PASSWORD,
+                                                                     "otp": _fresh_code(held[1])}, {})
+            if st != 200:
+                continue
+            return {"cookie": cookie.split("=", 1)[1], "csrf": me["csrf_token"], "me": me, "username": account["username"]}
+        st, me, cookie = server._post_json("/api/auth/sign-in", {"username": account["username"], "password": account["password"]}, {})
+        if st != 200:
+            continue
+        headers = {"cookie": cookie, "x-csrf-token": me["csrf_token"]}
+        st, ok, _ = server._post_json("/api/auth/password", {"current_password": account["password"],
+                                                             "new_password": OUTLET_PASSWORD}, headers)
+        assert st == 200, ok
+        st, setup, _ = server._post_json("/api/auth/totp/setup", {}, headers)
+        assert st == 200, setup
+        st, codes, _ = server._post_json("/api/auth/totp/confirm", {"code": _fresh_code(setup["secret"])}, headers)
+        assert st == 200, codes
+        assert me["role"] == "outlet_staff" and me["outlet_id"], me
+        server._outlet_staff = (len(server.seeds), setup["secret"])
+        return {"cookie": cookie.split("=", 1)[1], "csrf": me["csrf_token"], "me": me, "username": account["username"]}
+    raise AssertionError(f"the demo outlet staff account does not sign in: {me}")
+
+
+def sign_in_outlet_phone(ctx, server, staff: dict) -> None:  # type: ignore[no-untyped-def]
+    """The outlet staff's session on this phone's browser (as if signed in on it: the HttpOnly cookie)."""
+    ctx.add_cookies([{"name": "dp_session", "value": staff["cookie"], "url": server.base, "httpOnly": True, "sameSite": "Strict"}])
+
+
+def tie_outlet_phone(page, server, staff: dict) -> None:  # type: ignore[no-untyped-def]
+    """Sign the outlet staff in on this phone and open the outlet view online: the phone ties itself to the outlet
+    and shows its name."""
+    sign_in_outlet_phone(page.context, server, staff)
+    page.goto(server.base + "/outlet")
+    try:
+        page.wait_for_selector("[data-testid=outlet-name], [data-testid=outlet-tie-error]", timeout=20000)
+    except Exception as e:
+        raise AssertionError(page.inner_text("body")) from e
+    assert page.locator("[data-testid=outlet-tie-error]").count() == 0, page.inner_text("main")
+    assert staff["me"]["outlet_name"] in page.inner_text("[data-testid=outlet-name]")
+
+
+def visit_code(serial: int, at: int | None = None, household_priv: bytes | None = None) -> str:
+    """A household's DPV2 visit code for pass `serial` (docs/devices.md), signed by a household device key."""
+    from server.domain.records import visitcode
+
+    return visitcode.make(household_priv or crypto.new_signing_key(), str(uuid.uuid4()),
+                          crypto.b64u_encode(os.urandom(16)), serial, int(time.time()) if at is None else at)

@@ -6,9 +6,21 @@ from __future__ import annotations
 import base64
 import hashlib
 import uuid
+from pathlib import Path
+
+import segno
 
 from tests.dbquery import rows
-from tests.e2e.conftest import device_id, enroll_in_browser, first_visit, lists_loaded
+from tests.e2e.camera import write_y4m
+from tests.e2e.conftest import (
+    device_id,
+    enroll_in_browser,
+    first_visit,
+    lists_loaded,
+    outlet_staff,
+    tie_outlet_phone,
+    visit_code,
+)
 
 READ_KEY = """async () => {
   const db = await new Promise((res, rej) => { const o = indexedDB.open('doorpass'); o.onsuccess = () => res(o.result); o.onerror = rej; });
@@ -48,7 +60,6 @@ def save_and_deliver(page, base: str, offline_first: bool = False) -> None:  # t
     page.goto(base + "/outlet")
     page.wait_for_selector("[data-testid=session-start], [data-testid=trainee-number]")
     if page.locator("[data-testid=session-start]").count():
-        page.fill("input[inputmode=numeric]", "1")
         page.fill("input[maxlength='100']", f"家居保洁 {uuid.uuid4().hex[:4]}")
         page.click("[data-testid=session-start]")
         page.wait_for_selector("[data-testid=trainee-number]")
@@ -80,10 +91,27 @@ def check_key(page, database_url: str) -> dict:  # type: ignore[no-untyped-def]
     return key
 
 
-def test_records_are_stored_under_the_id_of_the_phones_own_key(server, launch) -> None:  # type: ignore[no-untyped-def]
-    # A phone with no pass (outlet staff, a household): a key made at first use.
+def check_in_and_deliver(page, base: str, serial: int, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The worker checks in from a household's visit code (a photo of it) and waits until every record is delivered."""
+    png = tmp_path / f"visit-{uuid.uuid4().hex[:6]}.png"
+    segno.make(visit_code(serial), error="m").save(str(png), scale=8, border=4)
+    page.goto(base + "/pass")
+    page.click("[data-testid=checkin-scan]")
+    page.set_input_files("[data-testid=scanner-photo]", str(png))
+    page.click("[data-testid=checkin-submit]")
+    page.wait_for_selector("[data-testid=checkout]")
+    page.goto(base + "/records")
+    page.wait_for_selector("[data-testid=record][data-kind=checkin]")
+    page.wait_for_function("() => [...document.querySelectorAll('[data-testid=record]')].every(e => e.dataset.state === 'delivered')",
+                           timeout=30000)
+
+
+def test_records_are_stored_under_the_id_of_the_phones_own_key(server, launch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # A phone with no pass (an outlet's phone, a household's): a key made at first use.
+    outlet = outlet_staff(server)
     staff = launch().new_page()
     first_visit(staff, server.base + "/outlet")
+    tie_outlet_phone(staff, server, outlet)
     save_and_deliver(staff, server.base)
     key = check_key(staff, server.database_url)
     assert key["passPub"] is None
@@ -108,7 +136,49 @@ def test_records_are_stored_under_the_id_of_the_phones_own_key(server, launch) -
     worker = launch().new_page()
     enroll_in_browser(worker, server.base, code["code"])
     lists_loaded(worker)
-    save_and_deliver(worker, server.base)
+    check_in_and_deliver(worker, server.base, code["serial"], tmp_path)  # a check-in is the pass's own phone's
     key = check_key(worker, server.database_url)
     assert key["passPub"] == key["pub"]
     assert derived_id(bytes(key["pub"])) != staff_id
+
+
+def test_a_household_phone_that_enrolls_keeps_its_device_id(server, launch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A phone that registered and synced as a household, then enrolls as a worker: its pass is bound to the key it
+    already had, so its device id, its delivered records and its pull cursor stay, and its check-in (the pass's own
+    phone's) is stored under that same id."""
+    seen = server.phone("valid")  # the worker the household verified
+    ctx = launch(write_y4m(tmp_path / "cam.y4m", [seen.live()], frames_each=20))
+    page = ctx.new_page()
+    first_visit(page, server.base + "/verify")
+    page.click("[data-testid=start-scan]")
+    page.wait_for_selector("[data-testid=verdict][data-result=valid]", timeout=20000)
+    page.click("[data-testid=write-review]")
+    page.click("[data-testid=star-5]")
+    page.click("[data-testid=review-submit]")
+    page.wait_for_selector("[data-testid=saved-toast]")
+    page.goto(server.base + "/records")
+    page.wait_for_selector("[data-testid=record][data-kind=review][data-state=delivered]", timeout=30000)
+    before = page.evaluate(READ_KEY)
+    household_id = derived_id(bytes(before["pub"]))
+    assert before["passPub"] is None and device_id(page) == household_id
+    assert rows(server.database_url, "SELECT id FROM devices WHERE id = ?", household_id) == [(household_id,)]
+    page.wait_for_function("() => new Promise(res => { const o = indexedDB.open('doorpass'); o.onsuccess = () => { "
+                           "const q = o.result.transaction('kv').objectStore('kv').get('pull_cursor'); "
+                           "q.onsuccess = () => res((q.result ?? 0) > 0); }; })", timeout=30000)
+    cursor = page.evaluate(KV, ["pull_cursor", None])
+
+    code = server.code("valid")
+    enroll_in_browser(page, server.base, code["code"])
+    lists_loaded(page)
+    after = page.evaluate(READ_KEY)
+    assert after["pub"] == before["pub"] and after["passPub"] == before["pub"], "enrollment bound the pass to a new key"
+    assert device_id(page) == household_id
+    assert page.evaluate(KV, ["pull_cursor", None]) >= cursor  # not pulled again from the start
+    assert rows(server.database_url, "SELECT device_pub FROM passes WHERE serial = ?", code["serial"]) == [(bytes(before["pub"]),)]
+
+    check_in_and_deliver(page, server.base, code["serial"], tmp_path)
+    assert page.locator("[data-testid=record][data-kind=review][data-state=delivered]").count() == 1  # its receipt kept
+    kinds = rows(server.database_url, "SELECT kind FROM sync_records WHERE device_id = ? AND status = 'applied' ORDER BY kind",
+                 household_id)
+    assert kinds == [("checkin",), ("review",)], kinds
+    assert rows(server.database_url, "SELECT device_id FROM visits WHERE serial = ?", code["serial"]) == [(household_id,)]

@@ -12,7 +12,15 @@ from PIL import Image
 
 from tests.dbquery import rows
 from tests.e2e.camera import write_y4m
-from tests.e2e.conftest import device_id, enroll_in_browser, first_visit, lists_loaded
+from tests.e2e.conftest import (
+    device_id,
+    enroll_in_browser,
+    first_visit,
+    lists_loaded,
+    outlet_staff,
+    tie_outlet_phone,
+    visit_code,
+)
 
 
 def test_a_day_offline_then_delivered_once(any_db_server, launch, tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -23,12 +31,15 @@ def test_a_day_offline_then_delivered_once(any_db_server, launch, tmp_path) -> N
     page = ctx.new_page()
     enroll_in_browser(page, server.base, worker_code["code"])
     lists_loaded(page)
+    staff = outlet_staff(server)                # the outlet staff signed in on this phone too
+    tie_outlet_phone(page, server, staff)       # online, once: outlet staff signed in on this phone ties it
 
     ctx.set_offline(True)
     # the household: scan, verdict, review
     page.goto(server.base + "/verify")
     page.click("[data-testid=start-scan]")
-    page.wait_for_selector("[data-testid=verdict][data-result=valid]", timeout=20000)
+    verdict = page.wait_for_selector("[data-testid=verdict]", timeout=20000)
+    assert verdict.get_attribute("data-result") == "valid", page.inner_text("body")
     page.locator("[data-testid=visit-qr]").wait_for()
     page.click("[data-testid=write-review]")
     page.click("[data-testid=star-4]")
@@ -38,9 +49,23 @@ def test_a_day_offline_then_delivered_once(any_db_server, launch, tmp_path) -> N
     page.wait_for_selector("[data-testid=saved-toast]")
 
     # the worker: check in by scanning the household's visit code (from a photo here)
-    visit = tmp_path / "visit.png"
-    segno.make(f"DPV1:{uuid.uuid4()}.household-device-1.{worker_code['serial']}", error="m").save(str(visit), scale=8, border=4)
     page.goto(server.base + "/pass")
+    refused = {  # codes the worker's phone refuses: an old app's code (it named the household's device), another
+        # worker's pass, a code from more than an hour ago
+        f"DPV1:{uuid.uuid4()}.household-device-1.{worker_code['serial']}": "这不是住户的上门签到码",
+        visit_code(scanned.serial): "这不是住户的上门签到码",
+        visit_code(worker_code["serial"], at=int(time.time()) - 2 * 3600): "已超过 1 小时",
+    }
+    for i, (text, said) in enumerate(refused.items()):
+        png = tmp_path / f"refused-{i}.png"
+        segno.make(text, error="m").save(str(png), scale=8, border=4)
+        page.click("[data-testid=checkin-scan]")
+        page.set_input_files("[data-testid=scanner-photo]", str(png))
+        page.wait_for_selector(f"[role=alert] >> text={said}")
+        assert page.locator("[data-testid=checkin-form]").count() == 0
+    visit = tmp_path / "visit.png"
+    code = visit_code(worker_code["serial"])    # another household's phone signed it
+    segno.make(code, error="m").save(str(visit), scale=8, border=4)
     page.click("[data-testid=checkin-scan]")
     page.set_input_files("[data-testid=scanner-photo]", str(visit))
     page.fill("[data-testid=checkin-form] input >> nth=0", "和平小区 5 栋")
@@ -49,7 +74,7 @@ def test_a_day_offline_then_delivered_once(any_db_server, launch, tmp_path) -> N
 
     # outlet staff: open a session, a trainee by number, the same trainee again (recorded once)
     page.goto(server.base + "/outlet")
-    page.fill("input[inputmode=numeric]", "1")
+    assert staff["me"]["outlet_name"] in page.inner_text("[data-testid=outlet-name]")  # offline: the tie is on the phone
     page.fill("input[maxlength='100']", "家居保洁")
     page.click("[data-testid=session-start]")
     for _ in range(2):
@@ -77,13 +102,16 @@ def test_a_day_offline_then_delivered_once(any_db_server, launch, tmp_path) -> N
     db, device = server.database_url, device_id(page)
     kinds = sorted(k for (k,) in rows(db, "SELECT kind FROM sync_records WHERE status = 'applied' AND device_id = ?", device))
     reviews = rows(db, "SELECT stars, tags, comment, serial FROM reviews WHERE serial = ?", scanned.serial)
-    visits = rows(db, "SELECT serial, place, household_device FROM visits WHERE serial = ?", worker_code["serial"])
-    session_id = rows(db, "SELECT id FROM training_sessions WHERE device_id = ?", device)[0][0]
+    visits = rows(db, "SELECT serial, place, household_pseudonym, device_id, household_device FROM visits WHERE serial = ?",
+                  worker_code["serial"])
+    (session_id, outlet_id), = rows(db, "SELECT id, outlet_id FROM training_sessions WHERE device_id = ?", device)
     attendance = rows(db, "SELECT trainee FROM attendance WHERE session_id = ?", session_id)
     assert kinds == ["attendance", "checkin", "review", "session"]
     assert reviews == [(4, "punctual", "很细心", scanned.serial)]
-    assert visits == [(worker_code["serial"], "和平小区 5 栋", "household-device-1")]
+    # the visit names the household's per-visit pseudonym, never a device; unconfirmed until that household reviews it
+    assert visits == [(worker_code["serial"], "和平小区 5 栋", code.split(":")[1].split(".")[1], device, None)]
     assert attendance == [("no:T-0042",)]
+    assert outlet_id == staff["me"]["outlet_id"]
 
 
 def test_complaint_with_a_phone_sized_photo_offline(server, launch, tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -123,19 +151,23 @@ def test_complaint_with_a_phone_sized_photo_offline(server, launch, tmp_path) ->
 
 
 def test_long_waits_and_refusals_are_shown_not_dropped(server, launch) -> None:  # type: ignore[no-untyped-def]
-    """Records that wait more than three days raise a warning; those the server refuses (a session of no outlet, and
-    so its attendance) show 需处理 with their reasons, stay on the phone, and are counted in the bar."""
+    """Records that wait more than three days raise a warning; those the server refuses (a session from a phone no
+    longer tied to its outlet, and so its attendance) show 需处理 with their reasons, stay on the phone, and are counted
+    in the bar."""
+    staff = outlet_staff(server)
     ctx = launch()
     page = ctx.new_page()
     page.clock.install()
     first_visit(page, server.base + "/outlet")
+    tie_outlet_phone(page, server, staff)
     ctx.set_offline(True)
-    page.fill("input[inputmode=numeric]", "999")  # an outlet number that does not exist
     page.fill("input[maxlength='100']", "母婴护理")
     page.click("[data-testid=session-start]")
     page.fill("[data-testid=trainee-number]", "T-0007")
     page.click("[data-testid=trainee-add]")
     page.wait_for_selector("text=已签到")
+    # Meanwhile the outlet's tie to this phone is gone on the server (as when its account leaves the outlet).
+    rows(server.database_url, "DELETE FROM outlet_devices WHERE device_id = ?", device_id(page))
 
     page.clock.set_system_time(time.time() + 4 * 86400)  # four days later, still no signal
     page.goto(server.base + "/records")
@@ -146,7 +178,7 @@ def test_long_waits_and_refusals_are_shown_not_dropped(server, launch) -> None: 
     page.click("[data-testid=send-now]")
     session = page.locator("[data-testid=record][data-kind=session]")
     page.wait_for_selector("[data-testid=record][data-kind=session][data-state=attention]", timeout=30000)
-    assert "需处理" in session.inner_text() and "找不到这个服务网点" in session.inner_text()
+    assert "需处理" in session.inner_text() and "没有登录这个服务网点" in session.inner_text(), session.inner_text()
     # attendance needs its session: refused with it, and says why
     page.wait_for_selector("[data-testid=record][data-kind=attendance][data-state=attention]", timeout=30000)
     assert "找不到这个培训场次" in page.locator("[data-testid=record][data-kind=attendance]").inner_text()
@@ -154,16 +186,17 @@ def test_long_waits_and_refusals_are_shown_not_dropped(server, launch) -> None: 
     assert "需处理 2" in page.locator("[data-testid=waiting-badge]").inner_text()
     page.reload()  # the refused record stays on the phone with its reason
     page.wait_for_selector("[data-testid=record][data-kind=session][data-state=attention]")
-    assert "找不到这个服务网点" in page.locator("[data-testid=record][data-kind=session]").inner_text()
+    assert "没有登录这个服务网点" in page.locator("[data-testid=record][data-kind=session]").inner_text()
 
 
 def test_a_second_staff_phone_joins_the_outlets_session(server, launch) -> None:  # type: ignore[no-untyped-def]
     """Two staff at one outlet: one opens the session; the other finds it through the pull, joins, and checks a
     trainee in offline, into that same session."""
     course = f"收纳整理 {uuid.uuid4().hex[:4]}"
+    staff = outlet_staff(server)  # signed in on both phones
     opener = launch().new_page()
     first_visit(opener, server.base + "/outlet")
-    opener.fill("input[inputmode=numeric]", "1")
+    tie_outlet_phone(opener, server, staff)
     opener.fill("input[maxlength='100']", course)
     opener.click("[data-testid=session-start]")
     opener.wait_for_selector("[data-testid=trainee-number]")  # saved on the phone: the session screen opens
@@ -173,7 +206,7 @@ def test_a_second_staff_phone_joins_the_outlets_session(server, launch) -> None:
     ctx = launch()
     helper = ctx.new_page()
     first_visit(helper, server.base + "/outlet")
-    helper.fill("input[inputmode=numeric]", "1")
+    tie_outlet_phone(helper, server, staff)
     helper.click("[data-testid=sessions-find]")
     helper.click(f"[data-testid=session-join] >> text={course}", timeout=20000)
     ctx.set_offline(True)

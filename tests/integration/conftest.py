@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import json
 from dataclasses import dataclass
 
 import pyotp
@@ -14,6 +16,7 @@ from server.clock import Clock
 from server.db.engine import Database
 from server.domain.lists.services import ensure_platform_keys
 from server.settings import Settings
+from tests.records import Device, uuid7
 
 ADMIN: dict[str, str] = {}
 """Headers of the agency admin `Admin` signed in last (session cookie and CSRF token); empty until then."""
@@ -65,6 +68,13 @@ class Phone:
     def live(self, now: int) -> str:
         return crypto.make_live_qr(self.cred, self.issuer_sig, self.secret, self.device_priv, now)
 
+    @property
+    def device(self) -> Device:
+        """The phone as a sync device: its device key is the pass's (docs/devices.md)."""
+        if "_device" not in self.__dict__:
+            self.__dict__["_device"] = Device(self.device_priv)
+        return self.__dict__["_device"]
+
     def card(self) -> str:
         return crypto.make_card(self.cred, self.issuer_sig)
 
@@ -103,6 +113,10 @@ async def sign_in(client: AsyncTestClient, username: str, *, two_factor: bool = 
     return headers
 
 
+NAMES = itertools.count(1)
+"""Staff account names are unique within a test run (a reused name would find an account set up already)."""
+
+
 class Admin:
     """Drives the staff API the way the regulator and an agency would: the regulator registers agencies and
     outlets; each new agency gets an admin account, signed in with two factors, who acts for it from then on."""
@@ -122,9 +136,25 @@ class Admin:
 
     async def staff(self, role: str, *, agency_id: int | None = None, outlet_id: int | None = None) -> dict[str, str]:
         """A new account of `role`, signed in with two factors: its headers."""
-        name = f"{role.replace('_', '-')}-{agency_id or outlet_id or 0}-{len(self.agencies)}-{id(object()) % 100000}"
+        name = f"{role.replace('_', '-')}-{agency_id or outlet_id or 0}-{next(NAMES)}"
         await make_account(self.settings, name, role, agency_id=agency_id, outlet_id=outlet_id)
         return await sign_in(self.c, name)
+
+    async def outlet(self, name: str = "长寿路社区家政服务网点") -> int:
+        """A new outlet (registered by the regulator): its id."""
+        return (await self.post("/api/admin/outlets", {"name": name}))["id"]
+
+    async def outlet_phone(self, outlet_id: int, device: Device | None = None) -> Device:
+        """A phone tied to `outlet_id` by an outlet staff account signed in on it (docs/devices.md)."""
+        device = device or Device()
+        staff = await self.staff("outlet_staff", outlet_id=outlet_id)
+        await device.register(self.c)
+        body = json.dumps({"device_id": device.id}).encode()
+        headers = {"content-type": "application/json", **staff,
+                   **device.signed("POST", "/api/sync/devices/outlet", body, at=Device.now_of(self.c))}
+        r = await self.c.post("/api/sync/devices/outlet", content=body, headers=headers)
+        assert r.status_code == 200 and r.json()["outlet_id"] == outlet_id, r.text
+        return device
 
     async def post(self, path: str, body: dict | None = None, expect: int = 201) -> dict:
         """As the regulator for registering agencies and outlets; otherwise as the last agency's admin."""
@@ -168,6 +198,17 @@ async def enroll(client: AsyncTestClient, code: str, device_priv: bytes | None =
     assert r.status_code == 200, r.text
     body = r.json()
     return Phone(device_priv, body["serial"], crypto.b64u_decode(body["cred"]), crypto.b64u_decode(body["issuer_sig"]), body["secret"])
+
+
+def checkin(phone: Phone, household: Device, *, at: int, visit_id: str | None = None, code_at: int | None = None,
+            **fields: object) -> dict:
+    """A check-in record made on the worker's own phone, carrying `household`'s signed visit code (made at `code_at`,
+    default `at`): what the worker's phone pushes after scanning the household's code."""
+    visit_id = visit_id or uuid7()
+    record = phone.device.record("checkin", visit_id=visit_id, serial=phone.serial,
+                                 visit_code=household.visit_code(visit_id, phone.serial, at if code_at is None else code_at),
+                                 service="cleaning")
+    return {**record, "at": at, **fields}
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.records import Device, uuid7
+from tests.records import VERSIONS, Device, uuid7
 from tests.served import Served
 
 
@@ -38,9 +38,19 @@ def _json(base: str, method: str, path: str, body: object = None, headers: dict 
 def _push(base: str, device: Device, records: list) -> tuple:
     """A push signed by `device`'s key (registered first)."""
     device.register(base)
-    body, headers = device.push_request({"device_id": device.id, "records": records})
+    body, headers = device.push_request({"device_id": device.id, "records": records, **VERSIONS})
     status, h, raw = _request(base, "POST", "/api/sync/push", body, headers)
     return status, h, json.loads(raw or b"{}")
+
+
+def tie_to_outlet(served: Served, device: Device, staff: dict[str, str]) -> Device:
+    """Tie `device` to the outlet of the staff account whose session `staff` carries (docs/devices.md)."""
+    device.register(served.base)
+    path = "/api/sync/devices/outlet"
+    body = json.dumps({"device_id": device.id}).encode()
+    status, _, raw = _request(served.base, "POST", path, body, {**staff, **device.signed("POST", path, body)})
+    assert status == 200, raw
+    return device
 
 
 def _said(body: dict) -> None:
@@ -123,7 +133,7 @@ def test_4_huge_numbers_and_deep_json_are_400s(served: Served) -> None:
 def test_5_csv_formulas_are_text_and_the_file_name_holds(served: Served) -> None:
     outlet_staff = served.staff("demo-o1-staff")
     outlet_id = _json(served.base, "GET", "/api/auth/me", headers=outlet_staff)[2]["outlet_id"]
-    staff, sid = Device(), uuid7()
+    staff, sid = tie_to_outlet(served, Device(), outlet_staff), uuid7()
     course = '=HYPERLINK("http://evil.example","点我")'
     records = [staff.record("session", session_id=sid, outlet_id=outlet_id, course=course, day="2026-11-24"),
                staff.record("attendance", session_id=sid, trainee_number="T-0001")]

@@ -115,6 +115,14 @@ export async function register(again = false): Promise<string> {
   return dev.id;
 }
 
+/** b64u(Ed25519(device key, domain || UTF-8(text))): a record ("DP1/record\0") or a visit code ("DP1/visit\0"),
+ * signed on the phone, offline too (docs/devices.md). */
+export async function signText(domain: string, text: string, dev?: Device): Promise<string> {
+  const d = dev ?? (await device());
+  const m = concat(utf8.encode(domain), utf8.encode(text));
+  return b64uEncode(new Uint8Array(await crypto.subtle.sign({ name: "Ed25519" }, d.keys.privateKey, buf(m))));
+}
+
 /** The three headers that prove a sync request: M = "DP1/request\0" || METHOD "\n" PATH_AND_QUERY "\n" TIME "\n"
  * hex(SHA-256(BODY)), signed with the device key. `body` must be the exact bytes sent (empty for a GET). */
 export async function signedHeaders(method: string, pathAndQuery: string, body: Uint8Array = new Uint8Array()): Promise<Record<string, string>> {
@@ -128,13 +136,15 @@ export async function signedHeaders(method: string, pathAndQuery: string, body: 
 /** A signed sync request: registers first (once), signs the exact bytes it sends, and on a 401 signs again
  * once, after correcting the clock (`device_clock`) or registering again (`device_unproved`). Throws
  * DeviceError when the request or the registration gets no answer (status 0) or registration is refused.
- * `beforeSend` runs once, when the request is signed and about to leave (the outbox marks its records sending). */
+ * `beforeSend` runs once, when the request is signed and about to leave (the outbox marks its records sending).
+ * `extraHeaders` adds headers to each try (a staff session's CSRF token, when tying the phone to an outlet). */
 export async function signedFetch(
   method: "GET" | "POST", pathAndQuery: string, body?: Uint8Array, beforeSend?: () => Promise<void>,
+  extraHeaders: () => Record<string, string> = () => ({}),
 ): Promise<Response> {
   await register();
   for (let attempt = 0; ; attempt++) {
-    const headers = await signedHeaders(method, pathAndQuery, body);
+    const headers = { ...extraHeaders(), ...(await signedHeaders(method, pathAndQuery, body)) };
     if (attempt === 0) await beforeSend?.();
     let r: Response;
     try {

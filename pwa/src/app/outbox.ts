@@ -1,6 +1,6 @@
 // The outbox: every record is saved on the phone (with its id and sequence number) before the UI
 // says saved, and leaves only on its receipt. Runs in pages and in the service worker (no DOM).
-import { DeviceError, deviceId, serverNow, signedFetch } from "./device";
+import { DeviceError, device, deviceId, serverNow, signText, signedFetch } from "./device";
 import { type OutboxRecord, type RecordState, type VersionRefusal, db, kvGet } from "./store";
 import { PROTOCOL, SCHEMA } from "./syncVersion";
 
@@ -41,23 +41,56 @@ export function uuid7(): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
-/** Save a record on the phone: id and sequence number are assigned in the same IndexedDB transaction. */
-/** `at`: when it happened, if not now (a review carries the moment its visit was verified). */
+/** The signature a record's text carries (docs/devices.md, Signed records). */
+export const RECORD_DOMAIN = "DP1/record\0";
+
+/** Save a record on the phone: its JSON text is made once and signed with the device key (offline too), and it is
+ * stored with the sequence number that text carries in one IndexedDB transaction (made again, in the rare case
+ * another tab or the service worker took that number while this one was signing).
+ * `at`: when it happened, if not now (a review carries the moment its visit was verified). */
 export async function addRecord(kind: string, fields: Record<string, unknown>, summary: string, when?: number): Promise<OutboxRecord> {
   const d = await db();
+  const dev = await device();
   const at = when ?? (await serverNow());
-  const tx = d.transaction(["kv", "outbox"], "readwrite");
-  const seq = (((await tx.objectStore("kv").get("outbox_seq")) as number | undefined) ?? 0) + 1;
-  await tx.objectStore("kv").put(seq, "outbox_seq");
   const id = uuid7();
-  const rec: OutboxRecord = {
-    id, seq, kind, body: { kind, id, seq, at, ...fields }, state: "saved", createdAt: at, attempts: 0, nextTry: 0, summary,
-  };
-  await tx.objectStore("outbox").put(rec);
-  await tx.done;
-  changed();
-  void requestBackgroundSync();
-  return rec;
+  for (;;) {
+    const seq = (((await d.get("kv", "outbox_seq")) as number | undefined) ?? 0) + 1;
+    const body = { kind, id, seq, at, ...fields };
+    const text = JSON.stringify(body);
+    const sig = await signText(RECORD_DOMAIN, text, dev);
+    const tx = d.transaction(["kv", "outbox"], "readwrite");
+    const held = ((await tx.objectStore("kv").get("outbox_seq")) as number | undefined) ?? 0;
+    if (held !== seq - 1) {
+      await tx.done;
+      continue;
+    }
+    const rec: OutboxRecord = {
+      id, seq, kind, body, text, sig, state: "saved", createdAt: at, attempts: 0, nextTry: 0, summary,
+    };
+    await Promise.all([tx.objectStore("kv").put(seq, "outbox_seq"), tx.objectStore("outbox").put(rec), tx.done]);
+    changed();
+    void requestBackgroundSync();
+    return rec;
+  }
+}
+
+/** A record saved by an app from before signed records has no text yet: it is made and signed once, and kept, so
+ * every resend is the same bytes (a replay is then a `duplicate`). */
+async function ensureSigned(records: OutboxRecord[]): Promise<OutboxRecord[]> {
+  const unsigned = records.filter((r) => r.text === undefined || r.sig === undefined);
+  if (!unsigned.length) return records;
+  const dev = await device();
+  const made = new Map<string, { text: string; sig: string }>();
+  for (const r of unsigned) {
+    const text = JSON.stringify(r.body);
+    made.set(r.id, { text, sig: await signText(RECORD_DOMAIN, text, dev) });
+  }
+  const kept = new Map<string, OutboxRecord>();
+  await setState([...made.keys()], (r) => {
+    if (r.text === undefined || r.sig === undefined) Object.assign(r, made.get(r.id));
+    kept.set(r.id, r);
+  });
+  return records.map((r) => kept.get(r.id) ?? r);
 }
 
 export async function allRecords(): Promise<OutboxRecord[]> {
@@ -110,7 +143,7 @@ function batches(records: OutboxRecord[]): OutboxRecord[][] {
   let cur: OutboxRecord[] = [];
   let bytes = 0;
   for (const r of records) {
-    const size = JSON.stringify(r.body).length;
+    const size = (r.text ?? JSON.stringify(r.body)).length + (r.sig?.length ?? 86) + 20;
     if (cur.length && (cur.length >= BATCH || bytes + size > MAX_BATCH_BYTES)) {
       out.push(cur);
       cur = [];
@@ -131,9 +164,9 @@ async function pushOnce(force: boolean): Promise<SyncResult> {
   // Records leave in the order they were made: the due ones up to the first that is not due yet (a check-out never
   // overtakes its check-in, nor an attendance its session).
   const firstWaiting = force ? -1 : all.findIndex((r) => r.nextTry > now);
-  const waiting = firstWaiting < 0 ? all : all.slice(0, firstWaiting);
+  const waiting = await ensureSigned(firstWaiting < 0 ? all : all.slice(0, firstWaiting));
   const result: SyncResult = { sent: 0, delivered: 0, attention: 0 };
-  const device = await deviceId();
+  const devId = await deviceId();
   for (const batch of batches(waiting)) {
     const sending = async () => {
       await setState(batch.map((r) => r.id), (r) => (r.state = "sending"));
@@ -142,9 +175,10 @@ async function pushOnce(force: boolean): Promise<SyncResult> {
     let resp: Response | null = null;
     let failed: SyncResult["error"];
     try {
-      // Encoded once: the bytes signed are the bytes sent (docs/devices.md).
-      const bytes = new TextEncoder().encode(
-        JSON.stringify({ device_id: device, protocol: PROTOCOL, schema: SCHEMA, records: batch.map((r) => r.body) }));
+      // Encoded once: the bytes signed are the bytes sent (docs/devices.md). Each record travels as the text it
+      // was saved as, with its own signature.
+      const records = batch.map((r) => ({ body: r.text, sig: r.sig }));
+      const bytes = new TextEncoder().encode(JSON.stringify({ device_id: devId, protocol: PROTOCOL, schema: SCHEMA, records }));
       resp = await signedFetch("POST", "/api/sync/push", bytes, sending);
     } catch (e) {
       // No answer, or this phone's key could not be registered: the records wait on the phone all the same.
@@ -258,11 +292,11 @@ export async function pullOnce(serial?: number, outletId?: number): Promise<void
 }
 
 async function pullPages(serial?: number, outletId?: number): Promise<void> {
-  const device = await deviceId();
+  const devId = await deviceId();
   try {
     for (let page = 0; page < 20; page++) {
       const cursor = (await kvGet<number>("pull_cursor")) ?? 0;
-      const q = new URLSearchParams({ device_id: device, cursor: String(cursor) });
+      const q = new URLSearchParams({ device_id: devId, cursor: String(cursor) });
       if (serial !== undefined) q.set("serial", String(serial));
       if (outletId !== undefined) q.set("outlet_id", String(outletId));
       const r = await signedFetch("GET", `/api/sync/pull?${q}`);

@@ -1,6 +1,7 @@
-// The worker's pass on this phone: enrollment with a non-extractable Ed25519 key, and live frames.
+// The worker's pass on this phone: enrollment with the phone's non-extractable Ed25519 device key, and live frames.
 import * as dp1 from "../dp1";
 import { api } from "./api";
+import { device } from "./device";
 import { type StoredPass, db } from "./store";
 
 interface EnrollAnswer {
@@ -26,9 +27,10 @@ export async function loadPass(): Promise<StoredPass | undefined> {
   return (await db()).get("pass", "current");
 }
 
+/** Bind a pass to this phone's device key: the one it already has (made at first use, whatever the phone did
+ * before), so a phone that synced as a household keeps its device id, receipts and pull cursor (docs/devices.md). */
 export async function enroll(code: string): Promise<StoredPass> {
-  const keys = (await crypto.subtle.generateKey({ name: "Ed25519" }, false, ["sign", "verify"])) as CryptoKeyPair;
-  const pub = new Uint8Array(await crypto.subtle.exportKey("raw", keys.publicKey));
+  const { keys, pub } = await device();
   const answer = await api<EnrollAnswer>("/api/enroll", { code: code.trim(), device_pub: dp1.b64uEncode(pub) }, 15000);
   const wrapKey = await crypto.subtle.generateKey({ name: "AES-GCM", length: 256 }, false, ["encrypt", "decrypt"]);
   const iv = crypto.getRandomValues(new Uint8Array(12));

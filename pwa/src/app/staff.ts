@@ -2,6 +2,7 @@
 // HttpOnly cookie; the CSRF token is kept in memory only and sent on every unsafe request.
 import { useEffect, useState } from "preact/hooks";
 import { ApiError, api } from "./api";
+import { untieOutlet } from "./outletPhone";
 
 export type Role = "regulator" | "agency_admin" | "agency_staff" | "outlet_staff";
 
@@ -81,7 +82,10 @@ export async function signIn(username: string, password: string, otp?: string): 
   return who;
 }
 
+/** Sign out; on an outlet's phone, what it saved is sent first and the phone is untied from the outlet (best effort:
+ * signing out works offline). */
 export async function signOut(): Promise<void> {
+  await untieOutlet();
   try {
     await post("/api/auth/sign-out");
   } finally {

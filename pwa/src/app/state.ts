@@ -1,7 +1,8 @@
 // App-wide state: network, lists and their age, clock offset. A tiny observable; views re-render on change.
 import * as dp1 from "../dp1";
 import { ApiError, api } from "./api";
-import { pullOnce, syncOutbox } from "./outbox";
+import { pullOnce, syncOutbox, waitingCount } from "./outbox";
+import { sendPendingUntie } from "./outletPhone";
 import { db, kvGet, kvSet } from "./store";
 
 declare const __DP1_ROOT_PUB__: string;
@@ -102,10 +103,13 @@ export async function refresh(): Promise<boolean> {
 export async function syncAll(force = false): Promise<void> {
   await refresh();
   if (!navigator.onLine) return;
-  await syncOutbox(force);
+  const sent = await syncOutbox(force);
   try {
+    // A sign-out left the phone's outlet tie to undo: once what it saved there has gone.
+    if (!sent.error && (await kvGet<string>("outlet_unbind_pending")) && (await waitingCount()) === 0) await sendPendingUntie();
+    // Only what this phone may ask for (docs/devices.md): its own pass's serial, and the outlet it is tied to.
     const pass = await (await db()).get("pass", "current");
-    await pullOnce(pass?.serial, await kvGet<number>("outlet_id"));
+    await pullOnce(pass?.serial, await kvGet<number>("outlet_bound"));
   } catch {
     /* the next sync pulls again */
   }

@@ -23,8 +23,13 @@ export interface OutboxRecord {
   id: string;
   seq: number;
   kind: string;
-  /** The record exactly as it is sent (kind, id, seq, at and the kind's fields). */
+  /** The record (kind, id, seq, at and the kind's fields), as the views read it. */
   body: Record<string, unknown>;
+  /** The record's JSON text, made once when it was saved: exactly what is signed and sent (docs/devices.md, Signed
+   * records). Absent on records saved by an app from before signed records until their first push signs them. */
+  text?: string;
+  /** b64u Ed25519 signature of the device key over "DP1/record\0" || UTF-8(text). */
+  sig?: string;
   state: RecordState;
   createdAt: number;
   attempts: number;

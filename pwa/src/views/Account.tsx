@@ -192,6 +192,7 @@ export function Account() {
   const { me, loaded } = useMe();
   const [codes, setCodes] = useState<string[] | null>(null);
   const [firstChanged, setFirstChanged] = useState(false);
+  const [leaving, setLeaving] = useState(false);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
     if (!loaded) void loadMe().catch((e) => setError(explain(e)));
@@ -235,9 +236,15 @@ export function Account() {
       <h1>{t("account.title")}</h1>
       <Who me={me} />
       {body}
+      {!codes && me.role === "outlet_staff" && me.totp_enabled && !me.must_change_password && (
+        <button class="primary" onClick={() => navigate("/outlet")} data-testid="to-outlet">{t("account.to_outlet")}</button>
+      )}
       {!codes && (
-        <button class="signout" data-testid="signout"
-          onClick={() => void signOut().catch(() => undefined) /* forgotten here either way; the effect goes to sign-in */}>
+        <button class="signout" data-testid="signout" disabled={leaving}
+          onClick={() => {
+            setLeaving(true); // an outlet's phone first sends what it saved and is untied (at most a few seconds)
+            void signOut().catch(() => undefined).finally(() => setLeaving(false)); /* forgotten here either way; the effect goes to sign-in */
+          }}>
           {t("account.sign_out")}
         </button>
       )}

@@ -7,6 +7,11 @@ import * as dp1 from "../dp1";
 import { Scanner } from "./Scanner";
 import { trySave } from "./save";
 import { parseVisitCode } from "./Verdict";
+import { now } from "../app/state";
+
+/** docs/devices.md, The visit code: VISIT_CODE_WINDOW, and the clock skew allowed before the code's time. */
+const VISIT_CODE_WINDOW = 3600;
+const VISIT_CODE_SKEW = 300;
 
 function position(): Promise<{ lat: number; lon: number } | null> {
   return new Promise((resolve) => {
@@ -19,11 +24,12 @@ function position(): Promise<{ lat: number; lon: number } | null> {
   });
 }
 
-/** The worker checks in by scanning the household's visit code, and checks out when done. */
+/** The worker checks in by scanning the household's visit code (DPV2, signed by the household's phone; the check-in
+ * carries it whole, for the server to pair with that household's review), and checks out when done. */
 export function CheckinPanel({ serial, cred }: { serial: number; cred: dp1.Credential }) {
   const records = useOutbox();
   const [mode, setMode] = useState<"idle" | "scan" | "form">("idle");
-  const [visit, setVisit] = useState<{ visitId: string; household: string } | null>(null);
+  const [visit, setVisit] = useState<{ visitId: string; code: string } | null>(null);
   const [error, setError] = useState<string | null>(null);
   const services = dp1.servicesOf(cred.services);
   const [service, setService] = useState<string>(services[0] ?? "cleaning");
@@ -43,7 +49,14 @@ export function CheckinPanel({ serial, cred }: { serial: number; cred: dp1.Crede
           setMode("idle");
           return;
         }
-        setVisit(v);
+        // The server takes a check-in within an hour of the household's verification (5 minutes of clocks apart).
+        const age = now() - v.at;
+        if (age > VISIT_CODE_WINDOW || age < -VISIT_CODE_SKEW) {
+          setError(t("checkin.old_code"));
+          setMode("idle");
+          return;
+        }
+        setVisit({ visitId: v.visitId, code: text });
         setMode("form");
       }} />
     );
@@ -52,7 +65,7 @@ export function CheckinPanel({ serial, cred }: { serial: number; cred: dp1.Crede
       {mode === "form" && visit ? (
         <form class="sheet" data-testid="checkin-form" onSubmit={async (e) => {
           e.preventDefault();
-          const fields: Record<string, unknown> = { visit_id: visit.visitId, serial, household_device: visit.household, service, place };
+          const fields: Record<string, unknown> = { visit_id: visit.visitId, serial, visit_code: visit.code, service, place };
           if (withLocation) {
             const p = await position();
             if (p) Object.assign(fields, p);

@@ -1,21 +1,126 @@
-import { useEffect, useState } from "preact/hooks";
-import { type Key, t } from "../i18n";
+import { useEffect, useRef, useState } from "preact/hooks";
+import { type Key, pick, t } from "../i18n";
 import { dateTime, localDay } from "../app/format";
 import { useAppState } from "../app/hooks";
 import { type OutletSession, addRecord, allRecords, onOutbox, setOutlet, uuid7 } from "../app/outbox";
 import { now, syncAll } from "../app/state";
 import { kvGet, kvSet } from "../app/store";
 import { useOutbox } from "../app/useOutbox";
+import { type OutletTie, TieError, boundOutlet, tieOutlet } from "../app/outletPhone";
+import { navigate } from "../app/router";
+import { forgetMe, loadMe, useMe } from "../app/staff";
 import { trySave } from "./save";
 import * as dp1 from "../dp1";
 import { Scanner } from "./Scanner";
 
-/** Outlet staff check trainees in to a training session, offline: scanned passes or typed trainee numbers. */
+/** Where the outlet view stands: the phone is tied to an outlet (it works offline from then on), or it says what is
+ * missing: an outlet staff account signed in, the first-time setup, a network, or the tie itself. */
+function useTie(online: boolean): { tie: OutletTie | null | undefined; blocked: preact.JSX.Element | null } {
+  const { me, loaded } = useMe();
+  const [tie, setTie] = useState<OutletTie | null | undefined>(undefined);
+  const [tying, setTying] = useState(false);
+  const [failed, setFailed] = useState<string | null>(null);
+  const tried = useRef<string | null>(null);
+  const [asking, setAsking] = useState(!loaded && navigator.onLine);
+  useEffect(() => {
+    void boundOutlet().then(setTie);
+    if (!loaded && navigator.onLine) void loadMe().catch(() => undefined).finally(() => setAsking(false));
+  }, []);
+  const ready = !!me && me.role === "outlet_staff" && me.outlet_id !== null && !me.must_change_password && me.totp_enabled;
+  const tieNow = async () => {
+    if (!me) return;
+    setTying(true);
+    setFailed(null);
+    try {
+      try {
+        setTie(await tieOutlet(() => me.csrf_token));
+      } catch (e) {
+        if (!(e instanceof TieError && e.status === 403 && e.code === "csrf")) throw e;
+        const fresh = await loadMe(); // a stale CSRF token: ask again, once
+        if (!fresh) throw e;
+        setTie(await tieOutlet(() => fresh.csrf_token));
+      }
+    } catch (e) {
+      if (e instanceof TieError && e.status === 401 && !e.code.startsWith("device")) forgetMe(); // the session ended
+      const reason = e instanceof TieError
+        ? pick(e.zh, e.en) || (e.status === 0 ? t("error.network") : `HTTP ${e.status}`)
+        : String(e);
+      setFailed(reason);
+    } finally {
+      setTying(false);
+    }
+  };
+  // Tie once, online, when outlet staff are signed in and the phone is not yet this account's outlet's.
+  useEffect(() => {
+    if (tie === undefined || !ready || !online || (tie && tie.outlet_id === me!.outlet_id)) return;
+    const key = `${me!.id}:${me!.outlet_id}`;
+    if (tried.current === key) return;
+    tried.current = key;
+    void tieNow();
+  }, [tie, me, ready, online]);
+
+  if (tie === undefined) return { tie, blocked: null };
+  if (tie && !(ready && tie.outlet_id !== me!.outlet_id)) return { tie, blocked: null };
+  const go = (path: string) => (e: Event) => {
+    e.preventDefault();
+    navigate(path);
+  };
+  let body: preact.JSX.Element;
+  if (!me && asking) {
+    body = <p role="status">{t("account.loading")}</p>;
+  } else if (!me) {
+    body = (
+      <>
+        <p data-testid="outlet-need-signin">{t("outlet.need_signin")}</p>
+        {!online && !loaded && <p class="note">{t("outlet.need_online")}</p>}
+        <a class="button primary" href="/signin?next=/outlet" onClick={go("/signin?next=/outlet")} data-testid="outlet-signin">
+          {t("outlet.signin")}
+        </a>
+      </>
+    );
+  } else if (me.role !== "outlet_staff" || me.outlet_id === null) {
+    body = (
+      <>
+        <p data-testid="outlet-need-signin">{t("outlet.wrong_role", { role: t(`role.${me.role}` as Key) })}</p>
+        <a class="button" href="/account" onClick={go("/account")}>{t("outlet.to_account")}</a>
+      </>
+    );
+  } else if (!ready) {
+    body = (
+      <>
+        <p class="note" data-testid="outlet-setup-first">{t("outlet.setup_first")}</p>
+        <a class="button primary" href="/account" onClick={go("/account")}>{t("outlet.to_account")}</a>
+      </>
+    );
+  } else {
+    body = (
+      <>
+        {me.outlet_name && <p class="outlet-where">{t("outlet.where", { name: me.outlet_name })}</p>}
+        {!online ? <p class="note" data-testid="outlet-need-online">{t("outlet.need_online")}</p>
+          : tying || !failed ? <p role="status" data-testid="outlet-tying">{t("outlet.tying")}</p>
+          : <p class="error" role="alert" data-testid="outlet-tie-error">{t("outlet.tie_failed", { reason: failed })}</p>}
+        {failed && online && !tying && <button class="primary" onClick={() => void tieNow()} data-testid="outlet-tie-retry">{t("outlet.retry")}</button>}
+      </>
+    );
+  }
+  return {
+    tie,
+    blocked: (
+      <main class="outlet">
+        <h1>{t("outlet.title")}</h1>
+        <section class="sheet" data-testid="outlet-blocked">{body}</section>
+      </main>
+    ),
+  };
+}
+
+/** Outlet staff check trainees in to a training session, offline: scanned passes or typed trainee numbers. The
+ * phone is tied to the outlet of the outlet staff account signed in on it; sessions are that outlet's. */
 export function Outlet() {
   const s = useAppState();
   const records = useOutbox();
+  const { tie, blocked } = useTie(s.online);
   const [session, setSession] = useState<OutletSession | null | undefined>(undefined);
-  const [outletId, setOutletId] = useState("");
   const [course, setCourse] = useState("");
   const [day, setDay] = useState(localDay(now()));
   const [scanning, setScanning] = useState(false);
@@ -23,43 +128,45 @@ export function Outlet() {
   const [message, setMessage] = useState<{ text: string; bad?: boolean } | null>(null);
   const [known, setKnown] = useState<OutletSession[]>([]);
   useEffect(() => {
-    void kvGet<OutletSession>("outlet_session").then((x) => setSession(x ?? null));
-    void kvGet<number>("outlet_id").then((x) => x !== undefined && setOutletId(String(x)));
-    const loadKnown = () => void kvGet<OutletSession[]>("outlet_sessions").then((x) => setKnown(x ?? []));
-    loadKnown();
-    return onOutbox(loadKnown); // pulls bring the outlet's sessions and signal through the outbox
-  }, []);
+    const load = () => {
+      void kvGet<OutletSession>("outlet_session").then((x) => setSession(x ?? null));
+      void kvGet<OutletSession[]>("outlet_sessions").then((x) => setKnown(x ?? []));
+    };
+    load();
+    return onOutbox(load); // pulls bring the outlet's sessions and signal through the outbox
+  }, [tie?.outlet_id]);
   const join = async (x: OutletSession) => {
     if (await trySave(() => kvSet("outlet_session", x), (text) => setMessage({ text, bad: true }))) setSession(x);
   };
 
-  if (session === undefined) return <main />;
+  if (blocked) return blocked;
+  if (session === undefined || !tie) return <main />;
+  const where = <p class="outlet-where" data-testid="outlet-name">{t("outlet.where", { name: tie.outlet_name })}</p>;
   if (session === null)
     return (
       <main class="outlet">
         <h1>{t("outlet.title")}</h1>
+        {where}
         <form class="sheet" onSubmit={async (e) => {
           e.preventDefault();
-          const open = { session_id: uuid7(), outlet_id: Number(outletId), course, day };
+          const open = { session_id: uuid7(), outlet_id: tie.outlet_id, course, day };
           const saved = await trySave(async () => {
             await addRecord("session", open, `${course} · ${day}`);
             await kvSet("outlet_session", open);
-            await setOutlet(open.outlet_id);
           }, (text) => setMessage({ text, bad: true }));
           if (saved) setSession(open);
         }}>
           <h2>{t("outlet.open")}</h2>
-          <label>{t("outlet.outlet_id")}<input inputMode="numeric" required value={outletId} onInput={(e) => setOutletId((e.target as HTMLInputElement).value.replace(/\D/g, ""))} /></label>
-          <label>{t("outlet.course")}<input required maxLength={100} value={course} onInput={(e) => setCourse((e.target as HTMLInputElement).value)} /></label>
+          <label>{t("outlet.course")}<input required maxLength={100} value={course} data-testid="session-course" onInput={(e) => setCourse((e.target as HTMLInputElement).value)} /></label>
           <label>{t("outlet.day")}<input type="date" required value={day} onInput={(e) => setDay((e.target as HTMLInputElement).value)} /></label>
           {message?.bad && <p class="error" role="alert" data-testid="outlet-message">{message.text}</p>}
           <button class="primary" type="submit" data-testid="session-start">{t("outlet.start")}</button>
         </form>
         <section class="sheet">
           <h2>{t("outlet.join_title")}</h2>
-          <button disabled={!outletId || !s.online} data-testid="sessions-find"
-            onClick={async () => { await setOutlet(Number(outletId)); await syncAll(true); }}>{t("outlet.find")}</button>
-          {known.filter((x) => x.outlet_id === Number(outletId)).slice(-5).reverse().map((x) => (
+          <button disabled={!s.online} data-testid="sessions-find"
+            onClick={async () => { await setOutlet(tie.outlet_id); await syncAll(true); }}>{t("outlet.find")}</button>
+          {known.filter((x) => x.outlet_id === tie.outlet_id).slice(-5).reverse().map((x) => (
             <button key={x.session_id} class="big" data-testid="session-join" onClick={() => void join(x)}>
               {t("outlet.join", { course: x.course, day: x.day })}
             </button>
@@ -106,6 +213,7 @@ export function Outlet() {
   return (
     <main class="outlet">
       <h1>{t("outlet.session", { course: session.course, day: session.day })}</h1>
+      {where}
       <p data-testid="attendance-count">{t("outlet.count", { n: mine.length })}</p>
       <button class="big primary" onClick={() => setScanning(true)} data-testid="trainee-scan">{t("outlet.scan")}</button>
       <form class="typed" onSubmit={async (e) => {

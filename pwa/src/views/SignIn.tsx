@@ -3,11 +3,18 @@ import { t } from "../i18n";
 import { useAppState, useTicker } from "../app/hooks";
 import { navigate } from "../app/router";
 import { ApiError } from "../app/api";
-import { loadMe, signIn, useMe } from "../app/staff";
+import { type Me, loadMe, signIn, useMe } from "../app/staff";
 
 /** "3 分钟" / "40 秒": how long until the next try is allowed. */
 function waitText(seconds: number): string {
   return seconds < 60 ? t("wait.seconds", { n: Math.ceil(seconds) }) : t("wait.minutes", { n: Math.ceil(seconds / 60) });
+}
+
+/** Where sign-in leads: back to the page that sent the person here (`?next=`, this app's outlet view only), unless
+ * the account still needs its new password or two-step verification (the account page asks for them). */
+function afterSignIn(me: Me): string {
+  const next = new URLSearchParams(location.search).get("next");
+  return next === "/outlet" && !me.must_change_password && me.totp_enabled ? next : "/account";
 }
 
 /** Staff sign-in: user name and password, then the authenticator code (or a recovery code) when the server asks. */
@@ -28,7 +35,7 @@ export function SignIn() {
     if (!loaded) void loadMe().catch(() => undefined);
   }, []);
   useEffect(() => {
-    if (me) navigate("/account");
+    if (me) navigate(afterSignIn(me));
   }, [me]);
   useEffect(() => second.current?.focus(), [step]);
 

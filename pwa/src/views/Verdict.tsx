@@ -2,7 +2,7 @@ import QRCode from "qrcode";
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { uuid7 } from "../app/outbox";
 import { now } from "../app/state";
-import { deviceId } from "../app/store";
+import { signText } from "../app/device";
 import { ComplaintForm, ReviewForm } from "./Forms";
 import { type Key, pick, t } from "../i18n";
 import { dateTime, dayToDate } from "../app/format";
@@ -84,30 +84,56 @@ export function fromServer(a: ServerAnswer, photoDigest?: Uint8Array): Shown {
   };
 }
 
-/** What the worker scans to check in: this household's device and the verification it just made. */
-export function visitCode(visitId: string, household: string, serial: number): string {
-  return `DPV1:${visitId}.${household}.${serial}`;
+export const VISIT_DOMAIN = "DP1/visit\0";
+
+export interface VisitCode {
+  visitId: string;
+  /** b64u of 16 random bytes, new for every visit: the household's name for this visit only. */
+  pseudonym: string;
+  serial: number;
+  /** Unix seconds of the verification, on the household phone's server-corrected clock. */
+  at: number;
+  sig: string;
 }
 
-export function parseVisitCode(text: string): { visitId: string; household: string; serial: number } | null {
-  const m = /^DPV1:([0-9a-f-]{36})\.([A-Za-z0-9_-]{8,64})\.(\d{1,16})$/.exec(text);
-  return m ? { visitId: m[1], household: m[2], serial: Number(m[3]) } : null;
+/** What the worker scans to check in (docs/devices.md, The visit code): the visit, a per-visit pseudonym, the pass
+ * verified and when, signed by this household's device key. It never names the household's device. */
+export async function visitCode(visitId: string, serial: number, at: number): Promise<string> {
+  const pseudonym = dp1.b64uEncode(crypto.getRandomValues(new Uint8Array(16)));
+  const sig = await signText(VISIT_DOMAIN, `${visitId}\n${pseudonym}\n${serial}\n${at}`);
+  return `DPV2:${visitId}.${pseudonym}.${serial}.${at}.${sig}`;
+}
+
+const VISIT_CODE = /^DPV2:([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.([A-Za-z0-9_-]{22})\.(0|[1-9]\d{0,15})\.([1-9]\d{0,11})\.([A-Za-z0-9_-]{86})$/;
+
+/** The shape of a visit code; the worker cannot check its signature (the server does, with the household's key). */
+export function parseVisitCode(text: string): VisitCode | null {
+  const m = VISIT_CODE.exec(text);
+  return m ? { visitId: m[1], pseudonym: m[2], serial: Number(m[3]), at: Number(m[4]), sig: m[5] } : null;
 }
 
 function VisitPanel({ frame, serial, who }: { frame: string; serial: number; who: string }) {
   const visitId = useMemo(() => uuid7(), [frame]);
   // A review or complaint is about the visit verified now: it carries the moment of the scan, however long the
-  // household takes to write it (the server checks that moment against the frame's time).
+  // household takes to write it (the server checks that moment against the frame's time). The visit code names
+  // the same moment.
   const scannedAt = useMemo(() => now(), [frame]);
   const canvas = useRef<HTMLCanvasElement>(null);
   const [form, setForm] = useState<"none" | "review" | "complaint" | "saved">("none");
+  const [ready, setReady] = useState(false);
   useEffect(() => {
-    void deviceId().then((h) => canvas.current && QRCode.toCanvas(canvas.current, visitCode(visitId, h, serial), { errorCorrectionLevel: "M", margin: 4, width: 240 }));
+    setReady(false);
+    void visitCode(visitId, serial, scannedAt).then(async (code) => {
+      if (!canvas.current) return;
+      // About 170 characters (version 9 or so): drawn as large as the screen allows, for the worker's camera.
+      await QRCode.toCanvas(canvas.current, code, { errorCorrectionLevel: "M", margin: 4, width: 320 });
+      setReady(true);
+    });
   }, [visitId]);
   return (
     <div class="visit">
       <h2>{t("visit.qr_title")}</h2>
-      <canvas ref={canvas} class="qr small-qr" data-testid="visit-qr" />
+      <canvas ref={canvas} class="qr" data-testid="visit-qr" data-ready={ready ? "1" : undefined} />
       <p class="small">{t("visit.qr_hint")}</p>
       {form === "saved" && <p class="saved" role="status" data-testid="saved-toast">{t("saved.toast")}</p>}
       {form === "none" || form === "saved" ? (

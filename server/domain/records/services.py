@@ -16,17 +16,20 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import crypto
+import sync
 from server.auth import Actor, Role
-from server.db.models import Attendance, Complaint, Outlet, Pass, Review, TrainingSession, Visit
+from server.db.models import Account, Attendance, Complaint, Outlet, OutletDevice, Pass, Review, TrainingSession, Visit
+from server.domain.records import visitcode
 from server.errors import NotFound
 from sync import Applier, DuplicateOf, Rejected
 from sync import wire as w
+from sync.models import Device
 
 STEP, DAY = 30, 86400
 LOCAL = ZoneInfo("Asia/Shanghai")
@@ -86,6 +89,21 @@ def visit_key(parsed: crypto.Parsed) -> str:
 
 
 ALREADY_RECORDED = ("这次上门已经登记过", "This visit is already recorded")
+NOT_THE_PASS_PHONE = ("签到和签退须在这张证绑定的服务员手机上记录", "Check-in and check-out must be recorded on the phone this pass is bound to")
+NOT_OUTLET_PHONE = ("这台手机没有登录这个服务网点的工作人员账号", "This phone is not signed in to a staff account of this outlet")
+
+
+async def bound_outlet(session: AsyncSession, device_id: str) -> int | None:
+    """The outlet a phone is tied to (docs/devices.md), while the account that tied it is active outlet staff of it."""
+    row = (
+        await session.execute(
+            select(OutletDevice.outlet_id)
+            .join(Account, Account.id == OutletDevice.account_id)
+            .where(OutletDevice.device_id == device_id, Account.disabled.is_(False), Account.role == Role.OUTLET_STAFF.value,
+                   Account.outlet_id == OutletDevice.outlet_id)
+        )
+    ).first()
+    return None if row is None else row[0]
 
 
 def local_day(t: int, tz: tzinfo) -> date:
@@ -101,58 +119,123 @@ def make_appliers(
     A frame used as proof must be fresh (`Freshness`): a record carrying it reaches the server within
     `offline_lag_days` of the frame's time.
     """
-    enrolled: dict[int, bool] = {}
+    pass_devices: dict[int, tuple[str, int | None] | None] = {}
+    outlets: dict[str, int | None] = {}
+    pubs: dict[str, bytes | None] = {}
 
-    async def is_enrolled(session: AsyncSession, serial: int) -> bool:
-        if serial not in enrolled:
-            row = (await session.execute(select(Pass.device_pub).where(Pass.serial == serial))).first()
-            enrolled[serial] = row is not None and row[0] is not None
-        return enrolled[serial]
+    async def bound(session: AsyncSession, serial: int) -> tuple[str, int | None] | None:
+        """The device id of the key the pass is bound to, and when the pass was revoked (None: not revoked); None: no
+        such pass, or not activated."""
+        if serial not in pass_devices:
+            row = (await session.execute(select(Pass.device_pub, Pass.state, Pass.updated_at).where(Pass.serial == serial))).first()
+            pass_devices[serial] = None if row is None or row[0] is None else (
+                sync.device_id_of(row[0]), row[2] if row[1] == "revoked" else None)  # a revoked pass changes no more
+        return pass_devices[serial]
+
+    async def pass_device(session: AsyncSession, serial: int) -> str | None:
+        found = await bound(session, serial)
+        return None if found is None else found[0]
+
+    async def pub_of(session: AsyncSession, device_id: str) -> bytes | None:
+        if device_id not in pubs:
+            pubs[device_id] = (await session.execute(select(Device.pub).where(Device.id == device_id))).scalar_one_or_none()
+        return pubs[device_id]
+
+    async def outlet_of(session: AsyncSession, device_id: str) -> int | None:
+        """The outlet this phone is tied to by an active outlet staff account of that outlet (docs/devices.md)."""
+        if device_id not in outlets:
+            outlets[device_id] = await bound_outlet(session, device_id)
+        return outlets[device_id]
+
+    async def own_pass_device(session: AsyncSession, serial: int, device_id: str, at: int) -> None:
+        found = await bound(session, serial)
+        if found is None:
+            raise Rejected("找不到这张已激活的上门服务证", "No activated pass with this number")
+        owner, revoked_at = found
+        if owner != device_id:
+            raise Rejected(*NOT_THE_PASS_PHONE)
+        if revoked_at is not None and at >= revoked_at:  # made before the revocation (offline), it still counts
+            raise Rejected("这张上门服务证已被吊销（或手机已解绑），吊销后不能再签到签退",
+                           "This pass was revoked (or its phone unbound): no check-in or check-out after that")
 
     async def checkin(session: AsyncSession, r: w.Checkin, device_id: str, now: int) -> None:
-        if not await is_enrolled(session, r.serial):
-            raise Rejected("找不到这张已激活的上门服务证", "No activated pass with this number")
-        values = dict(id=r.visit_id, serial=r.serial, household_device=r.household_device, service=r.service,
-                      day=local_day(r.at, tz), place=r.place, lat=r.lat, lon=r.lon, started_at=r.at)
-        v = await session.get(Visit, r.visit_id)
-        if v is None:  # inserted, never upserted: the visit's key decides who stores it
-            session.add(Visit(**values))
-            await session.flush()
-            return
-        if v.started_at is not None or v.serial != r.serial:
+        await own_pass_device(session, r.serial, device_id, r.at)
+        code = visitcode.parse(r.visit_code)
+        if code is None:
+            raise Rejected("住户的上门码无法识别（请住户重新核验后出示新的上门码）",
+                           "The household's visit code cannot be read (ask the household to verify again and show the new code)")
+        if code.visit_id != r.visit_id or code.serial != r.serial:
+            raise Rejected("住户的上门码不是这次上门、这张证的", "The household's visit code is for another visit or pass")
+        if code.at > now + visitcode.SKEW:
+            raise Rejected("上门码的时间晚于服务器时间（手机时钟不对？）", "The visit code is from later than the server's time (is a phone's clock wrong?)")
+        if not code.at - visitcode.SKEW <= r.at <= code.at + visitcode.WINDOW:
+            raise Rejected(f"签到须在住户核验后 {visitcode.WINDOW // 60} 分钟内完成",
+                           f"Check-in must be made within {visitcode.WINDOW // 60} minutes of the household's verification")
+        if now - code.at > offline_lag_days * DAY:
+            raise Rejected(f"签到在 {offline_lag_days} 天后才送达，不能再作为凭证",
+                           f"The check-in arrived more than {offline_lag_days} days after the visit; it is no longer proof")
+        # Inserted, never upserted: the visit's key decides who stores it; a second check-in of the visit is refused.
+        added = await session.execute(
+            _insert(session)(Visit)
+            .values(id=r.visit_id, serial=r.serial, device_id=device_id, household_pseudonym=code.pseudonym,
+                    code_at=code.at, code_sig=code.sig, service=r.service, day=local_day(r.at, tz), place=r.place,
+                    lat=r.lat, lon=r.lon, started_at=r.at)
+            .on_conflict_do_nothing(index_elements=["id"]).returning(Visit.id)
+        )
+        if added.first() is None:
             raise Rejected(*ALREADY_RECORDED)
-        if v.ended_at is not None and v.ended_at < r.at:
-            raise Rejected("签退时间早于签到时间", "Check-out is before check-in")
-        for k, value in values.items():  # the check-out came first and holds only its end: the check-in fills in the rest
-            if k != "ended_at":
-                setattr(v, k, value)
+        # The household's review or complaint may have come first: confirm the visit now if its device made the code.
+        models: tuple[type[Review] | type[Complaint], ...] = (Review, Complaint)
+        for model in models:
+            rows: list[Review | Complaint] = list((await session.execute(select(model).where(model.visit_id == r.visit_id))).scalars())  # type: ignore[arg-type]
+            for row in rows:
+                if row.serial == r.serial and code.signed_by(await pub_of(session, row.device_id)):
+                    row.confirmed = True
+                    await session.execute(update(Visit).where(Visit.id == r.visit_id).values(household_device=row.device_id))
 
     async def checkout(session: AsyncSession, r: w.Checkout, device_id: str, now: int) -> None:
-        if not await is_enrolled(session, r.serial):
-            raise Rejected("找不到这张已激活的上门服务证", "No activated pass with this number")
+        await own_pass_device(session, r.serial, device_id, r.at)
         v = await session.get(Visit, r.visit_id)
-        if v is not None and v.serial != r.serial:
+        if v is None or v.started_at is None:  # one outbox sends in order: the check-in is always ahead of its check-out
+            raise Rejected("找不到这次上门的签到记录（须先送达签到）", "No check-in for this visit (it must arrive first)")
+        if v.serial != r.serial:
             raise Rejected("签退的证号与签到不一致", "The check-out pass number differs from the check-in")
-        if v is not None and v.started_at is not None and r.at < v.started_at:
+        if r.at < v.started_at:
             raise Rejected("签退时间早于签到时间", "Check-out is before check-in")
-        if v is None:  # the check-out arrived first: keep it, the check-in fills in the rest
-            session.add(Visit(id=r.visit_id, serial=r.serial, household_device="", service="",
-                              day=local_day(r.at, tz), ended_at=r.at))
-        else:
-            v.ended_at = r.at
+        if v.ended_at is not None:
+            raise Rejected("这次上门已经签退过了", "This visit is already checked out")
+        v.ended_at = r.at
 
-    async def review(session: AsyncSession, r: w.Review, device_id: str, now: int) -> None:
+    async def about_visit(session: AsyncSession, model: type[Review] | type[Complaint], r: w.Review | w.Complaint,
+                          device_id: str, now: int) -> tuple[crypto.Parsed, str, bool]:
+        """The checks a review and a complaint share: fresh proof, not the worker's own phone, one per (visit, device),
+        and whether this device made the visit code the worker checked in with (a confirmed visit)."""
         parsed = await proof(lists, r.frame, r.at, Freshness(now, offline_lag_days))
         cred, digest = parsed.cred, visit_key(parsed)
-        if (await session.execute(select(Review.id).where(Review.frame_digest == digest))).first() is not None:
-            raise Rejected("这次上门已经评价过了", "This visit has already been reviewed")
-        session.add(Review(id=r.id, serial=cred.serial, frame_digest=digest, visit_id=r.visit_id, stars=r.stars,
-                           tags=",".join(r.tags), comment=r.comment, at=r.at))
+        if sync.device_id_of(cred.device_pub) == device_id or await pass_device(session, cred.serial) == device_id:
+            raise Rejected("不能在服务员自己的手机上评价或投诉自己的上门服务证", "A worker's own phone cannot review or complain about her pass")
+        what = ("评价", "reviewed") if model is Review else ("投诉", "complained about")
+        same = (model.frame_digest == digest) if r.visit_id is None else ((model.frame_digest == digest) | (model.visit_id == r.visit_id))
+        if (await session.execute(select(model.id).where(same, model.device_id == device_id).limit(1))).first() is not None:
+            raise Rejected(f"这台手机已经{what[0]}过这次上门了", f"This phone has already {what[1]} this visit")
+        confirmed = False
+        if r.visit_id is not None:
+            v = await session.get(Visit, r.visit_id)
+            if v is not None and v.code_sig is not None:
+                code = visitcode.VisitCode(v.id, v.household_pseudonym, v.serial, v.code_at or 0, v.code_sig)
+                if v.serial != cred.serial or not code.signed_by(await pub_of(session, device_id)):
+                    raise Rejected("这次上门的上门码不是这台手机出示的", "This visit's code was not shown by this phone")
+                confirmed = True
+                v.household_device = device_id
+        return parsed, digest, confirmed
+
+    async def review(session: AsyncSession, r: w.Review, device_id: str, now: int) -> None:
+        parsed, digest, confirmed = await about_visit(session, Review, r, device_id, now)
+        session.add(Review(id=r.id, serial=parsed.cred.serial, frame_digest=digest, device_id=device_id, confirmed=confirmed,
+                           visit_id=r.visit_id, stars=r.stars, tags=",".join(r.tags), comment=r.comment, at=r.at))
         await session.flush()
 
     async def complaint(session: AsyncSession, r: w.Complaint, device_id: str, now: int) -> None:
-        parsed = await proof(lists, r.frame, r.at, Freshness(now, offline_lag_days))
-        cred = parsed.cred
         photo = None
         if r.photo:
             try:
@@ -161,12 +244,17 @@ def make_appliers(
                 raise Rejected("投诉照片无法读取", "The complaint photo cannot be read") from e
             if len(photo) > 512 * 1024:
                 raise Rejected("投诉照片超过 512 KB", "The complaint photo is over 512 KB")
-        session.add(Complaint(id=r.id, serial=cred.serial, agency_id=cred.agency_id, frame_digest=visit_key(parsed),
-                              category=r.category, text=r.text, photo=photo, at=r.at))
+        parsed, digest, confirmed = await about_visit(session, Complaint, r, device_id, now)
+        cred = parsed.cred
+        session.add(Complaint(id=r.id, serial=cred.serial, agency_id=cred.agency_id, frame_digest=digest, device_id=device_id,
+                              visit_id=r.visit_id, confirmed=confirmed, category=r.category, text=r.text, photo=photo, at=r.at))
+        await session.flush()
 
     async def session_open(session: AsyncSession, r: w.Session, device_id: str, now: int) -> None:
         if await session.get(Outlet, r.outlet_id) is None:
             raise Rejected("找不到这个服务网点", "No such outlet")
+        if await outlet_of(session, device_id) != r.outlet_id:
+            raise Rejected(*NOT_OUTLET_PHONE)
         try:
             day = date.fromisoformat(r.day)
         except ValueError as e:
@@ -185,6 +273,8 @@ def make_appliers(
         ts = await session.get(TrainingSession, r.session_id)
         if ts is None:  # the outlet phone sends the session before its attendance (one outbox, in order)
             raise Rejected("找不到这个培训场次（须先送达场次记录）", "No such training session (its session record must arrive first)")
+        if await outlet_of(session, device_id) != ts.outlet_id:
+            raise Rejected(*NOT_OUTLET_PHONE)
         serial, name = None, ""
         if r.frame is not None:
             parsed = await proof(lists, r.frame, r.at, Freshness(now, offline_lag_days))

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from litestar import Controller, Request, Response, get, post
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import Parameter
+from litestar.params import HeaderParameter, Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import sync
@@ -18,8 +18,17 @@ from server import body_limits, limits
 from server.deps import Context
 from server.domain.lists.services import current
 from server.domain.records.feeds import pull_feeds
-from server.domain.records.services import attendance_csv, list_complaints, list_reviews, make_appliers
-from server.domain.sync.guards import OUTLET, READERS
+from server.domain.records.services import attendance_csv, bound_outlet, list_complaints, list_reviews, make_appliers
+from server.domain.sync.guards import OUTLET, OUTLET_PHONE, READERS, REGULATOR
+from server.domain.sync.services import (
+    OutletTie,
+    OutletUntie,
+    RecordProof,
+    bind_outlet,
+    pass_device_id,
+    record_proof,
+    unbind_outlet,
+)
 from server.errors import DomainError, ErrorBody, Forbidden, TooManyRequests, Unauthorized
 from server.schemas import Cursor, MaybeRowId, MaybeSerial, Serial
 
@@ -30,6 +39,17 @@ DEVICE_403 = ResponseSpec(data_container=ErrorBody, generate_examples=False,
 
 SessionId = Annotated[str, Parameter(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")]
 """A training session's id: a UUID, as the outlet's phone made it."""
+RecordId = SessionId
+"""A record's id: a UUID, as its phone made it."""
+
+# The three headers that prove a sync request (docs/devices.md), declared so the OpenAPI shows them. Optional
+# here: a missing one is answered 401 device_unproved by `prove_device`, not a bare 400.
+DeviceHeader = Annotated[str | None, HeaderParameter(name=sync.devices.HEADER_DEVICE, required=False, max_length=64,
+                                               description="The phone's device id (docs/devices.md)")]
+TimeHeader = Annotated[str | None, HeaderParameter(name=sync.devices.HEADER_TIME, required=False, max_length=15,
+                                             description="Unix seconds on the phone's server-corrected clock")]
+SignatureHeader = Annotated[str | None, HeaderParameter(name=sync.devices.HEADER_SIGNATURE, required=False, max_length=100,
+                                                  description="b64u Ed25519 signature of the request by the device key")]
 
 
 class SyncController(Controller):
@@ -53,7 +73,10 @@ class SyncController(Controller):
 
     @post("/push", operation_id="syncPush", status_code=200, middleware=[limits.PUSH],
           responses={401: DEVICE_401, 403: DEVICE_403})
-    async def push(self, request: Request, data: sync.PushRequest, ctx: Context) -> sync.PushResponse:
+    async def push(
+        self, request: Request, data: sync.PushRequest, ctx: Context, x_doorpass_device: DeviceHeader = None,
+        x_doorpass_time: TimeHeader = None, x_doorpass_signature: SignatureHeader = None,
+    ) -> sync.PushResponse:
         """Store a batch of offline records, each once; answer a receipt per record (429 once the device's daily quota is used)."""
         refuse_unknown_versions(data)
         now = ctx.now()
@@ -75,6 +98,35 @@ class SyncController(Controller):
             ) from e
         return sync.PushResponse(receipts=receipts, device_seq=seq, server_time=now)
 
+    @post("/devices/outlet", operation_id="syncBindOutlet", status_code=200, opt=OUTLET_PHONE,
+          request_max_body_size=body_limits.SMALL, responses={401: DEVICE_401, 403: DEVICE_403})
+    async def bind_outlet(
+        self, request: Request, data: sync.DeviceRef, ctx: Context, x_doorpass_device: DeviceHeader = None,
+        x_doorpass_time: TimeHeader = None, x_doorpass_signature: SignatureHeader = None,
+    ) -> OutletTie:
+        """Tie this phone (signed as a push is) to the outlet of the outlet staff account signed in on it: its training
+        sessions and attendance count for that outlet while the account stays active."""
+        now = ctx.now()
+        body = await request.body()
+        async with ctx.db.transaction() as session:
+            device_id = await prove_device(session, request, body, now, claimed=data.device_id)
+            tie = await bind_outlet(ctx.actor(session), device_id)
+        return tie
+
+    @post("/devices/outlet/unbind", operation_id="syncUnbindOutlet", status_code=200,
+          request_max_body_size=body_limits.SMALL, responses={401: DEVICE_401, 403: DEVICE_403})
+    async def unbind_outlet(
+        self, request: Request, data: sync.DeviceRef, ctx: Context, x_doorpass_device: DeviceHeader = None,
+        x_doorpass_time: TimeHeader = None, x_doorpass_signature: SignatureHeader = None,
+    ) -> OutletUntie:
+        """Untie this phone from its outlet (at sign-out); the phone's signature is enough."""
+        now = ctx.now()
+        body = await request.body()
+        async with ctx.db.transaction() as session:
+            device_id = await prove_device(session, request, body, now, claimed=data.device_id)
+            untied = await unbind_outlet(session, device_id)
+        return OutletUntie(device_id=device_id, untied=untied)
+
     @get("/pull", operation_id="syncPull", responses={401: DEVICE_401, 403: DEVICE_403})
     async def pull(
         self,
@@ -85,10 +137,20 @@ class SyncController(Controller):
         serial: MaybeSerial = None,
         outlet_id: MaybeRowId = None,
         limit: Annotated[int, Parameter(ge=1, le=1000)] = 500,
+        x_doorpass_device: DeviceHeader = None,
+        x_doorpass_time: TimeHeader = None,
+        x_doorpass_signature: SignatureHeader = None,
     ) -> sync.PullResponse:
-        """What this device should hold after `cursor`: its records with receipts, reviews, sessions, the lists."""
+        """What this device should hold after `cursor`: its records with receipts, the reviews of its own pass
+        (`serial`), the sessions of the outlet it is tied to (`outlet_id`), the lists."""
         async with ctx.db.read() as session:
             await prove_device(session, request, b"", ctx.now(), claimed=device_id)
+            if serial is not None and await pass_device_id(session, serial) != device_id:
+                raise Forbidden("只有这张证绑定的手机能读取它的评价", "Only the phone this pass is bound to may read its reviews",
+                                code="not_your_pass")
+            if outlet_id is not None and await bound_outlet(session, device_id) != outlet_id:
+                raise Forbidden("这台手机没有登录这个服务网点的工作人员账号", "This phone is not signed in to a staff account of this outlet",
+                                code="outlet_not_bound")
             page = await sync.pull(
                 session, device_id, cursor, feeds=pull_feeds(device_id, serial=serial, outlet_id=outlet_id), limit=limit
             )
@@ -165,6 +227,12 @@ class RecordsAdminController(Controller):
         """Complaints from households (newest first), for the agency answerable and the regulator."""
         async with ctx.db.read() as session:
             return await list_complaints(ctx.actor(session), agency_id=agency_id, serial=serial)
+
+    @get("/records/{record_id:str}/proof", operation_id="recordProof", opt=REGULATOR)
+    async def proof(self, record_id: RecordId, ctx: Context) -> RecordProof:
+        """Who made a synced record, and the proof anyone can check: its exact body, its signature and the device key."""
+        async with ctx.db.read() as session:
+            return await record_proof(session, record_id)
 
     @get("/passes/{serial:int}/reviews", operation_id="listReviews")
     async def reviews(self, serial: Serial, ctx: Context) -> list[dict]:

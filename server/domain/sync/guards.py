@@ -9,3 +9,9 @@ READERS = roles(Role.REGULATOR, Role.AGENCY_ADMIN, Role.AGENCY_STAFF)
 
 OUTLET = roles(Role.REGULATOR, Role.OUTLET_STAFF)
 """Attendance: the outlet that ran the session, and the regulator."""
+
+OUTLET_PHONE = roles(Role.OUTLET_STAFF)
+"""Tie a phone to an outlet: outlet staff signed in on it."""
+
+REGULATOR = roles(Role.REGULATOR)
+"""A record's proof (body, signature, device key): the regulator."""

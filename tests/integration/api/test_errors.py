@@ -91,11 +91,15 @@ record_like = st.dictionaries(
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(records=st.lists(record_like | json_values, max_size=6))
 async def test_any_records_get_a_receipt_each(client, records) -> None:  # type: ignore[no-untyped-def]
-    r = await Device().push(client, records, versions=False)
-    assert r.status_code == 200, r.text
-    receipts = r.json()["receipts"]
-    assert [x["index"] for x in receipts] == list(range(len(records)))
-    for x in receipts:
-        assert x["status"] in ("applied", "duplicate", "conflict", "rejected")
-        if x["status"] in ("rejected", "conflict"):
-            assert x["reason"] and x["reason_en"]
+    device = Device()
+    for signed in (True, False):  # in signed envelopes, and as bare values (never signed: each rejected)
+        r = await device.push(client, records, sign=signed)
+        assert r.status_code == 200, r.text
+        receipts = r.json()["receipts"]
+        assert [x["index"] for x in receipts] == list(range(len(records)))
+        for x in receipts:
+            assert x["status"] in ("applied", "duplicate", "conflict", "rejected")
+            if x["status"] in ("rejected", "conflict"):
+                assert x["reason"] and x["reason_en"]
+            if not signed:
+                assert x["status"] == "rejected" and x["cursor"] is None, x

@@ -7,6 +7,7 @@ matrix, or a matrix row no route answers, fails too.
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Awaitable, Callable
@@ -116,12 +117,19 @@ class World:
         return h, secret
 
     async def training_session(self) -> str:
-        device = Device()
+        return (await self.session_record())["session_id"]  # type: ignore[no-any-return]
+
+    async def session_record(self) -> dict:
+        """A training session of outlet O, pushed by a phone tied to O: the record."""
+        device = await self.admin.outlet_phone(self.o)
         rec = device.record("session", session_id=str(__import__("uuid").uuid4()), outlet_id=self.o, course="家政培训",
                             day="2026-11-24")
         r = await device.push(self.c, [rec])
         assert r.status_code == 200 and r.json()["receipts"][0]["status"] == "applied", r.text
-        return rec["session_id"]  # type: ignore[return-value]
+        return rec
+
+    async def record_id(self) -> str:
+        return (await self.session_record())["id"]  # type: ignore[no-any-return]
 
 
 Request = tuple[str, str, dict]
@@ -161,6 +169,18 @@ async def _signed_pull(w: World, col: str) -> Request:
     await device.register(w.c)
     target = device.pull_target()
     return "GET", target, {"headers": device.signed("GET", target)}
+
+
+def _signed_about_itself(path: str) -> Builder:
+    """A request a phone signs about itself (`{"device_id": …}`); the column's session cookie and CSRF ride along."""
+
+    async def build(w: World, col: str) -> Request:
+        device = Device()
+        await device.register(w.c)
+        body = json.dumps({"device_id": device.id}).encode()
+        return "POST", path, {"content": body, "headers": {"content-type": "application/json", **device.signed("POST", path, body)}}
+
+    return build
 
 
 async def _setup(w: World, col: str) -> Request:
@@ -242,6 +262,9 @@ BUILDERS: dict[str, Builder] = {
     "POST /api/sync/devices": _register_device,
     "POST /api/sync/push": _signed_push,
     "GET /api/sync/pull": _signed_pull,
+    "POST /api/sync/devices/outlet": _signed_about_itself("/api/sync/devices/outlet"),
+    "POST /api/sync/devices/outlet/unbind": _signed_about_itself("/api/sync/devices/outlet/unbind"),
+    "GET /api/admin/records/{record_id}/proof": _on("GET", World.record_id, "/api/admin/records/{t}/proof"),
     "POST /api/auth/sign-in": _sign_in,
     "GET /api/auth/me": _simple("GET", "/api/auth/me"),
     "POST /api/auth/sign-out": _sign_out,

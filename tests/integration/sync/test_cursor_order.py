@@ -38,14 +38,16 @@ async def test_a_push_that_commits_late_is_still_pulled(client, admin: Admin, cl
     try:
         async with db.transaction() as s:
             appliers = make_appliers(await ListCache().get(s), offline_lag_days=7)
+            for d in (first, second):
+                await sync.register(s, d.pub, now=clock.now())
         seen: list[str] = []
         async with db.transaction() as slow:  # takes the lower cursor, commits last
-            (receipt,), _ = await sync.push(slow, first.id, [r1], appliers, now=clock.now())
+            (receipt,), _ = await sync.push(slow, first.id, [first.envelope(r1)], appliers, now=clock.now())
             assert receipt.status == "applied"
 
             async def fast() -> str:
                 async with db.transaction() as s:
-                    (rc,), _ = await sync.push(s, second.id, [r2], appliers, now=clock.now())
+                    (rc,), _ = await sync.push(s, second.id, [second.envelope(r2)], appliers, now=clock.now())
                 return rc.status
 
             other = asyncio.create_task(fast())

@@ -10,12 +10,14 @@ import crypto
 import sync
 from tests.dbquery import rows
 from tests.integration.conftest import Admin
-from tests.records import VERSIONS, Device, uuid7
+from tests.records import VERSIONS, Device
 
 
 async def checkin(admin: Admin, worker: Device) -> dict:
+    """A record to push: the device's review of a worker's live frame, shown now."""
     phone = await admin.enrolled_phone()
-    return worker.record("checkin", visit_id=uuid7(), serial=phone.serial, household_device=Device().id, service="cleaning")
+    now = Device.now_of(admin.c)
+    return {**worker.record("review", frame=phone.live(now), stars=5, comment="cleaning"), "at": now}
 
 
 def stored(database_url: str) -> list[tuple]:
@@ -99,7 +101,8 @@ async def test_unproved_pushes_are_refused_and_store_nothing(client, admin: Admi
     refused(await client.post("/api/sync/push", content=body, headers=plain), 401, "device_unproved")
     wrong = {**headers, sync.devices.HEADER_SIGNATURE: crypto.b64u_encode(bytes(64))}
     refused(await client.post("/api/sync/push", content=body, headers=wrong), 401, "device_unproved")
-    other_bytes = body.replace(b'"cleaning"', b'"cooking"')
+    other_bytes = body.replace(b"cleaning", b"cooking!")
+    assert other_bytes != body
     refused(await client.post("/api/sync/push", content=other_bytes, headers=headers), 401, "device_unproved")
     stranger = Device()  # never registered
     _, its = stranger.push_request({"device_id": stranger.id, "records": [rec], **VERSIONS}, at=clock.now())
@@ -165,3 +168,13 @@ async def test_records_are_attributed_to_the_signer(client, admin: Admin, databa
     assert r.status_code == 200 and r.json()["receipts"][0]["status"] == "applied", r.text
     assert rows(database_url, "SELECT device_id FROM sync_records WHERE id = ?", rec["id"]) == [(worker.id,)]
     assert rows(database_url, "SELECT pub FROM devices WHERE id = ?", worker.id) == [(worker.pub,)]
+
+
+async def test_the_openapi_declares_the_device_headers(client) -> None:  # type: ignore[no-untyped-def]
+    spec = (await client.get("/schema/openapi.json")).json()
+    for path, method in [("/api/sync/push", "post"), ("/api/sync/pull", "get"), ("/api/sync/devices/outlet", "post"),
+                         ("/api/sync/devices/outlet/unbind", "post")]:
+        declared = {p["name"]: p for p in spec["paths"][path][method].get("parameters", []) if p["in"] == "header"}
+        for name in (sync.devices.HEADER_DEVICE, sync.devices.HEADER_TIME, sync.devices.HEADER_SIGNATURE):
+            assert name in declared, (path, name)
+            assert declared[name].get("description"), (path, name)

@@ -13,14 +13,15 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 import crypto
+import sync
 from server import body_limits
 from server.app import create_app
 from server.clock import Clock
 from server.settings import Settings
-from sync.push import DAY, PREFIX, canonical
+from sync.push import DAY, PREFIX
 from tests.dbquery import rows
 from tests.integration.conftest import Admin
-from tests.records import Device, uuid7
+from tests.records import VERSIONS, Device, uuid7
 
 JSON = {"content-type": "application/json"}
 
@@ -36,15 +37,20 @@ async def push(client: AsyncTestClient, device: Device, records: list[dict]):  #
     return await device.push(client, records)
 
 
-def stored(settings: Settings, device: Device) -> dict[str, tuple[str, str, int, str]]:
-    """{record id: (body, body_hash, body_size, status)} as the server holds them for this device."""
-    found = rows(settings.database_url, "SELECT id, body, body_hash, body_size, status FROM sync_records WHERE device_id = ?",
-                 device.id)
-    return {rid: (body, digest, size, status) for rid, body, digest, size, status in found}
+def stored(settings: Settings, device: Device) -> dict[str, tuple[str, str, int, str, bytes | None]]:
+    """{record id: (body, body_hash, body_size, status, sig)} as the server holds them for this device."""
+    found = rows(settings.database_url,
+                 "SELECT id, body, body_hash, body_size, status, sig FROM sync_records WHERE device_id = ?", device.id)
+    return {rid: (body, digest, size, status, None if sig is None else bytes(sig)) for rid, body, digest, size, status, sig in found}
 
 
-def sha(record: dict) -> str:
-    return hashlib.sha256(canonical(record)).hexdigest()
+def sent(device: Device, record: object) -> bytes:
+    """The exact body text of the record's envelope as the device sends it (what it signs, what the server keeps)."""
+    return device.envelope(record)["body"].encode()
+
+
+def sha(device: Device, record: object) -> str:
+    return hashlib.sha256(sent(device, record)).hexdigest()
 
 
 # ---------------------------------------------------------------- a rejected record keeps its hash and a prefix
@@ -58,16 +64,16 @@ async def test_rejected_records_keep_a_prefix_and_the_hash_decides(client: Async
     photo = base64.b64encode(os.urandom(75_000)).decode()
     forged = [phone.record("complaint", frame="DP1:garbage", category="other", text="投诉", photo=photo) for _ in range(10)]
     batch = odd + forged
-    assert all(len(canonical(r)) > 100_000 for r in batch)
+    assert all(len(sent(phone, r)) > 100_000 for r in batch)
     r = await push(client, phone, batch)
     assert r.status_code == 200, r.text
     assert [x["status"] for x in r.json()["receipts"]] == ["rejected"] * 20
     held = stored(settings, phone)
     for rec in batch:
-        body, digest, size, status = held[rec["id"]]
-        assert status == "rejected"
-        assert len(body.encode()) <= PREFIX and canonical(rec).startswith(body.encode())
-        assert (digest, size) == (sha(rec), len(canonical(rec)))
+        body, digest, size, status, sig = held[rec["id"]]
+        assert status == "rejected" and sig is None  # a prefix is no proof: no signature is kept with it
+        assert len(body.encode()) <= PREFIX and sent(phone, rec).startswith(body.encode())
+        assert (digest, size) == (sha(phone, rec), len(sent(phone, rec)))
     # a replay answers what the first copy got; other content under the same id is a conflict, and nothing changes
     again = await push(client, phone, batch[:2] + forged[:2])
     assert [(x["status"], x["original"]) for x in again.json()["receipts"]] == [("duplicate", "rejected")] * 4
@@ -79,13 +85,40 @@ async def test_rejected_records_keep_a_prefix_and_the_hash_decides(client: Async
 
 
 async def test_applied_records_keep_their_whole_body(client: AsyncTestClient, admin: Admin, settings: Settings) -> None:
-    staff = Device()
-    outlet = await admin.post("/api/admin/outlets", {"name": "网点"})
-    rec = staff.record("session", session_id=uuid7(), outlet_id=outlet["id"], course="长" * 100, day="2026-11-24")
+    outlet = await admin.outlet("网点")
+    staff = await admin.outlet_phone(outlet)
+    rec = staff.record("session", session_id=uuid7(), outlet_id=outlet, course="长" * 100, day="2026-11-24")
     r = await push(client, staff, [rec])
     assert r.json()["receipts"][0]["status"] == "applied"
-    body, digest, size, _ = stored(settings, staff)[rec["id"]]
-    assert body.encode() == canonical(rec) and size == len(canonical(rec)) > PREFIX and digest == sha(rec)
+    body, digest, size, _, sig = stored(settings, staff)[rec["id"]]
+    assert body.encode() == sent(staff, rec) and size == len(sent(staff, rec)) > PREFIX and digest == sha(staff, rec)
+    # kept byte for byte with its signature: anyone can check later that this phone made it
+    assert sig is not None and crypto.b64u_encode(sig) == staff.envelope(rec)["sig"]
+    assert crypto.verify_sig(staff.pub, sig, sync.RECORD_DOMAIN + body.encode())
+
+
+async def test_unsigned_records_are_refused_and_stored_nowhere(client: AsyncTestClient, settings: Settings) -> None:
+    phone, other = Device(), Device()
+    recs = [phone.record("teleport") for _ in range(5)]
+    tampered = {**phone.envelope(recs[1]), "body": json.dumps({**recs[1], "cargo": "改过"}, ensure_ascii=False)}
+    envelopes = [
+        recs[0],  # a bare record, no envelope
+        tampered,  # its body changed after signing
+        other.envelope(recs[2]),  # signed by another phone's key
+        {**phone.envelope(recs[3]), "id": recs[3]["id"]},  # not exactly {body, sig}
+        {"body": phone.envelope(recs[4])["body"], "sig": "A" * 86},  # a signature of the right size that does not verify
+    ]
+    r = await phone.push(client, envelopes, sign=False)
+    assert r.status_code == 200, r.text
+    receipts = r.json()["receipts"]
+    assert [(x["status"], x["cursor"]) for x in receipts] == [("rejected", None)] * 5, receipts
+    assert all("签名" in x["reason"] and "signature" in x["reason_en"] for x in receipts), receipts
+    assert stored(settings, phone) == {}
+    # their ids stay free: the same records, signed, are taken as new (refused only for what they are)
+    again = await push(client, phone, recs)
+    assert [(x["status"], x["original"]) for x in again.json()["receipts"]] == [("rejected", None)] * 5
+    assert all(x["cursor"] and "签名" not in x["reason"] for x in again.json()["receipts"])
+    assert set(stored(settings, phone)) == {rec["id"] for rec in recs}
 
 
 # ---------------------------------------------------------------- body limits
@@ -94,12 +127,12 @@ async def test_applied_records_keep_their_whole_body(client: AsyncTestClient, ad
 async def test_push_body_limit(client: AsyncTestClient) -> None:
     phone = Device()
     rec = phone.record("teleport")
-    over = await client.post("/api/sync/push", content=padded({"device_id": phone.id, "records": [rec]}, body_limits.PUSH + 1),
-                             headers=JSON)
+    push_body = {"device_id": phone.id, "records": [phone.envelope(rec)], **VERSIONS}
+    over = await client.post("/api/sync/push", content=padded(push_body, body_limits.PUSH + 1), headers=JSON)
     assert over.status_code == 413
     assert over.json()["error"] == "too_large" and "4 MB" in over.json()["message"] and "4 MB" in over.json()["message_en"]
     await phone.register(client)
-    body = padded({"device_id": phone.id, "records": [rec]}, body_limits.PUSH)
+    body = padded(push_body, body_limits.PUSH)
     at = await client.post("/api/sync/push", content=body, headers={**JSON, **phone.signed("POST", "/api/sync/push", body)})
     assert at.status_code == 200 and at.json()["receipts"][0]["id"] == rec["id"]
 

@@ -9,12 +9,13 @@ from datetime import datetime
 import msgspec
 
 import crypto
+from server.domain.records import visitcode
 from server.domain.records.services import LOCAL
-from tests.integration.conftest import ADMIN, Admin
+from tests.integration.conftest import ADMIN, Admin, checkin
 from tests.records import Device, uuid7
 
 
-async def push(client, device: Device, records: list[dict]) -> list[dict]:  # type: ignore[no-untyped-def]
+async def push(client, device: Device, records: list) -> list[dict]:  # type: ignore[no-untyped-def]
     r = await device.push(client, records)
     assert r.status_code == 200, r.text
     body = r.json()
@@ -23,35 +24,36 @@ async def push(client, device: Device, records: list[dict]) -> list[dict]:  # ty
 
 
 async def outlet(admin: Admin) -> int:
-    return (await admin.post("/api/admin/outlets", {"name": "长寿路社区家政服务网点"}))["id"]
+    return await admin.outlet()
 
 
 async def test_applied_then_duplicate_then_conflict(client, admin: Admin, clock) -> None:  # type: ignore[no-untyped-def]
     phone = await admin.enrolled_phone()
-    worker, household = Device(), Device()
+    worker, household = phone.device, Device()  # a check-in is the pass's own phone's
     visit = uuid7()
-    rec = worker.record("checkin", visit_id=visit, serial=phone.serial, household_device=household.id, service="cleaning", place="某小区 3 号楼")
+    rec = checkin(phone, household, at=clock.now(), visit_id=visit, place="某小区 3 号楼")
     first = await push(client, worker, [rec])
     assert first[0]["status"] == "applied" and first[0]["cursor"]
     again = await push(client, worker, [rec])
     assert again[0]["status"] == "duplicate" and again[0]["original"] == "applied" and again[0]["cursor"] == first[0]["cursor"]
     changed = await push(client, worker, [{**rec, "place": "别处"}])
     assert changed[0]["status"] == "conflict" and changed[0]["reason"]
-    out = worker.record("checkout", visit_id=visit, serial=phone.serial)
+    out = {**worker.record("checkout", visit_id=visit, serial=phone.serial), "at": rec["at"] + 600}
     assert (await push(client, worker, [out]))[0]["status"] == "applied"
 
 
-async def test_bad_records_are_rejected_and_the_rest_lands(client, admin: Admin) -> None:  # type: ignore[no-untyped-def]
+async def test_bad_records_are_rejected_and_the_rest_lands(client, admin: Admin, clock) -> None:  # type: ignore[no-untyped-def]
     phone = await admin.enrolled_phone()
-    worker, household = Device(), Device()
-    good = worker.record("checkin", visit_id=uuid7(), serial=phone.serial, household_device=household.id, service="cooking")
+    worker, household = phone.device, Device()
+    now = clock.now()
+    good = checkin(phone, household, at=now, service="cooking")
     bad = [
         "not an object",
         {"kind": "checkin"},
-        {**worker.record("checkin", visit_id=uuid7(), serial=phone.serial, household_device=household.id, service="flying")},
+        checkin(phone, household, at=now, service="flying"),
         {**worker.record("review", frame=phone.live(0), stars=9)},
         {**worker.record("teleport")},
-        worker.record("checkin", visit_id=uuid7(), serial=1, household_device=household.id, service="cleaning"),
+        checkin(phone, household, at=now, serial=1),
         {**worker.record("review", frame="DP1:garbage", stars=5)},
     ]
     receipts = await push(client, worker, [bad[0], good, *bad[1:]])
@@ -86,12 +88,21 @@ async def test_one_review_per_verified_visit(client, admin: Admin, clock) -> Non
     assert [r["status"] for r in receipts] == ["applied", "rejected", "rejected", "rejected", "rejected"], receipts
     assert "已经评价过" in receipts[1]["reason"] and "已经评价过" in receipts[2]["reason"]
     assert "纸质证卡" in receipts[3]["reason"]
+    # One review per (visit, household phone): another household's review of the same frame is its own review,
+    # and the worker's own phone may not review her pass.
+    neighbour = Device()
+    theirs = neighbour.record("review", frame=widened(frame), stars=4, comment="还行")
+    assert [r["status"] for r in await push(client, neighbour, [theirs])] == ["applied"]
+    own = await push(client, phone.device, [phone.device.record("review", frame=frame, stars=5)])
+    assert own[0]["status"] == "rejected" and "自己的手机" in own[0]["reason"], own
     listed = (await client.get(f"/api/admin/passes/{phone.serial}/reviews", headers=ADMIN)).json()
-    assert [(v["stars"], v["comment"]) for v in listed] == [(5, "很好")]
-    worker = Device()
-    r = await worker.pull(client, serial=phone.serial)
+    assert sorted((v["stars"], v["comment"]) for v in listed) == [(4, "还行"), (5, "很好")]
+    # the reviews of a pass are pulled by the pass's own phone only
+    assert (await Device().pull(client, serial=phone.serial)).status_code == 403
+    r = await phone.device.pull(client, serial=phone.serial)
+    assert r.status_code == 200, r.text
     reviews = r.json()["reviews"]
-    assert [(v["stars"], v["tags"], v["comment"]) for v in reviews] == [(5, ["punctual", "clean"], "很好")]
+    assert sorted((v["stars"], v["tags"], v["comment"]) for v in reviews) == [(4, [], "还行"), (5, ["punctual", "clean"], "很好")]
 
 
 async def test_complaint_needs_a_verified_visit(client, admin: Admin, clock) -> None:  # type: ignore[no-untyped-def]
@@ -109,8 +120,8 @@ async def test_complaint_needs_a_verified_visit(client, admin: Admin, clock) -> 
 
 async def test_attendance_once_per_trainee_and_csv(client, admin: Admin, clock) -> None:  # type: ignore[no-untyped-def]
     phone = await admin.enrolled_phone("赵学员")
-    staff = Device()
     oid = await outlet(admin)
+    staff = await admin.outlet_phone(oid)  # session and attendance records come from a phone tied to the outlet
     sid = uuid7()
     today = datetime.fromtimestamp(clock.now(), LOCAL).date().isoformat()  # a scanned pass counts on the session's day
     session = staff.record("session", session_id=sid, outlet_id=oid, course="养老护理", day=today)
@@ -127,19 +138,28 @@ async def test_attendance_once_per_trainee_and_csv(client, admin: Admin, clock) 
     rows = list(csv.reader(io.StringIO(r.text.lstrip("\ufeff"))))
     assert [row[2] for row in rows[1:]] == [f"pass:{phone.serial}", "no:T-0042"]
     assert rows[1][4] == "赵学员" and rows[1][0] == "养老护理"
-    pulled = (await Device().pull(client, outlet_id=oid)).json()
+    pulled = (await staff.pull(client, outlet_id=oid)).json()
     assert pulled["sessions"] == [{"session_id": sid, "course": "养老护理", "day": today}]
+    # an outlet's sessions are pulled only by a phone tied to it
+    untied = await Device().pull(client, outlet_id=oid)
+    assert untied.status_code == 403 and untied.json()["error"] == "outlet_not_bound", untied.text
 
 
-async def test_checkout_before_checkin_makes_one_visit(client, admin: Admin) -> None:  # type: ignore[no-untyped-def]
+async def test_checkout_before_its_checkin_is_rejected(client, admin: Admin, clock) -> None:  # type: ignore[no-untyped-def]
+    """Protocol 2: a check-out needs its check-in (one outbox sends in order). Sent first it is refused; sent after
+    its check-in, the visit is whole."""
     phone = await admin.enrolled_phone()
-    worker, household = Device(), Device()
+    worker, household = phone.device, Device()
     visit = uuid7()
-    cin = worker.record("checkin", visit_id=visit, serial=phone.serial, household_device=household.id, service="elderly")
-    cout = worker.record("checkout", visit_id=visit, serial=phone.serial)
-    cout["at"] = cin["at"] + 3600
-    assert [r["status"] for r in await push(client, worker, [cout])] == ["applied"]
+    cin = checkin(phone, household, at=clock.now(), visit_id=visit, service="elderly")
+    early = {**worker.record("checkout", visit_id=visit, serial=phone.serial), "at": cin["at"] + 3600}
+    first = await push(client, worker, [early])
+    assert first[0]["status"] == "rejected" and "须先送达签到" in first[0]["reason"] and first[0]["reason_en"], first
     assert [r["status"] for r in await push(client, worker, [cin])] == ["applied"]
+    # the refused check-out stays refused (a replay is its duplicate); the phone's check-out made after it lands
+    assert [(r["status"], r["original"]) for r in await push(client, worker, [early])] == [("duplicate", "rejected")]
+    cout = {**worker.record("checkout", visit_id=visit, serial=phone.serial), "at": cin["at"] + 3600}
+    assert [r["status"] for r in await push(client, worker, [cout])] == ["applied"]
     from sqlalchemy import select
 
     from server.db.engine import Database
@@ -153,14 +173,18 @@ async def test_checkout_before_checkin_makes_one_visit(client, admin: Admin) -> 
         await db.dispose()
     assert len(visits) == 1
     v = visits[0]
-    assert (v.serial, v.service, v.household_device, v.ended_at - v.started_at) == (phone.serial, "elderly", household.id, 3600)
+    code = visitcode.parse(cin["visit_code"])
+    assert code is not None
+    assert (v.id, v.serial, v.service, v.device_id, v.household_pseudonym, v.code_at, v.ended_at - v.started_at) == (
+        visit, phone.serial, "elderly", worker.id, code.pseudonym, code.at, 3600)
+    assert v.household_device is None  # the visit names no household device until that household's review confirms it
 
 
-async def test_pull_pages_own_records_with_receipts(client, admin: Admin) -> None:  # type: ignore[no-untyped-def]
+async def test_pull_pages_own_records_with_receipts(client, admin: Admin, clock) -> None:  # type: ignore[no-untyped-def]
     phone = await admin.enrolled_phone()
-    worker, household = Device(), Device()
-    recs = [worker.record("checkin", visit_id=uuid7(), serial=phone.serial, household_device=household.id, service="cleaning") for _ in range(7)]
-    recs.append(worker.record("checkin", visit_id=uuid7(), serial=1, household_device=household.id, service="cleaning"))
+    worker, household = phone.device, Device()
+    recs = [checkin(phone, household, at=clock.now()) for _ in range(7)]
+    recs.append(checkin(phone, household, at=clock.now(), serial=1))
     await push(client, worker, recs)
     seen, cursor, more = [], 0, True
     while more:

@@ -18,22 +18,23 @@ from tests.records import Device, uuid7
 
 async def test_reads_answer_while_a_push_holds_the_write_lock(client, admin: Admin, clock, settings: Settings) -> None:  # type: ignore[no-untyped-def]
     phone = await admin.enrolled_phone()
-    outlet = (await admin.post("/api/admin/outlets", {"name": "网点"}))["id"]
+    outlet = await admin.outlet("网点")
+    staff = await admin.outlet_phone(outlet)  # registered and tied to the outlet online beforehand, as a phone is
     regulator, agency = await admin.as_regulator(), dict(ADMIN)  # signed in just now: no session touch is due
-    staff, household = Device(), Device()
+    household = Device()
     sid = uuid7()
     opened = staff.record("session", session_id=sid, outlet_id=outlet, course="家居保洁", day="2026-11-24")
     review = household.record("review", frame=phone.live(clock.now()), stars=5, comment="好")
-    worker = Device()
-    for device in (staff, worker):  # registered online beforehand, as a phone does: a pull itself writes nothing
+    worker = phone.device  # a pass's reviews are pulled by its own phone
+    for device in (household, worker):  # registered online beforehand, as a phone does: a pull itself writes nothing
         await device.register(client)
     db = Database(settings.database_url)
     try:
         async with db.transaction() as s:
             appliers = make_appliers(await ListCache().get(s), offline_lag_days=7)
         async with db.transaction() as writer:  # a push, not committed yet: it holds the write lock
-            receipts, _ = await sync.push(writer, staff.id, [opened], appliers, now=clock.now())
-            receipts += (await sync.push(writer, household.id, [review], appliers, now=clock.now()))[0]
+            receipts, _ = await sync.push(writer, staff.id, [staff.envelope(opened)], appliers, now=clock.now())
+            receipts += (await sync.push(writer, household.id, [household.envelope(review)], appliers, now=clock.now()))[0]
             assert [r.status for r in receipts] == ["applied", "applied"]
 
             mine = await staff.pull(client, outlet_id=outlet)

@@ -9,11 +9,17 @@ from sqlalchemy import select
 from server.db.engine import Database
 from server.db.models import Attendance, Visit
 from server.domain.records.services import LOCAL
-from tests.integration.conftest import Admin
-from tests.integration.sync.test_push import outlet, push
+from tests.integration.conftest import Admin, checkin
 from tests.records import Device, uuid7
 
 DAY = 86400
+
+
+async def push(client, device: Device, records: list[dict]) -> list[dict]:  # type: ignore[no-untyped-def]
+    r = await device.push(client, records)
+    assert r.status_code == 200, r.text
+    assert len(r.json()["receipts"]) == len(records)
+    return r.json()["receipts"]  # type: ignore[no-any-return]
 
 
 async def stored(client, model, **where) -> list:  # type: ignore[no-untyped-def]
@@ -64,54 +70,60 @@ async def test_a_frame_counts_for_a_bounded_offline_lag(client, admin: Admin, cl
     assert late[0]["status"] == "rejected" and "超过 7 天" in late[0]["reason"], late
 
 
-def checkin(worker: Device, serial: int, visit: str, **changes: object) -> dict:
-    return worker.record("checkin", visit_id=visit, serial=serial, household_device="household-0001",
-                         **{"service": "cleaning", "place": "某小区 3 号楼", **changes})
-
-
-async def test_a_visit_is_inserted_never_rewritten(client, admin: Admin) -> None:  # type: ignore[no-untyped-def]
+async def test_a_visit_is_inserted_never_rewritten(client, admin: Admin, clock) -> None:  # type: ignore[no-untyped-def]
     phone = await admin.enrolled_phone()
-    worker, other = Device(), Device()
-    visit = uuid7()
-    first = checkin(worker, phone.serial, visit)
+    worker, household = phone.device, Device()
+    visit, now = uuid7(), clock.now()
+    first = checkin(phone, household, at=now, visit_id=visit, place="某小区 3 号楼")
     assert [r["status"] for r in await push(client, worker, [first])] == ["applied"]
-    rewrite = checkin(other, phone.serial, visit, service="repair", place="别处")
-    again = checkin(worker, phone.serial, visit)  # the same content under a new record id
-    receipts = await push(client, other, [rewrite]) + await push(client, worker, [again])
+    rewrite = checkin(phone, household, at=now, visit_id=visit, service="repair", place="别处")
+    again = {**first, "id": uuid7(), "seq": first["seq"] + 10}  # the same content under a new record id
+    receipts = await push(client, worker, [rewrite, again])
     for r in receipts:
         assert r["status"] == "rejected" and r["reason"] == "这次上门已经登记过" and r["reason_en"] == "This visit is already recorded"
+    changed = await push(client, worker, [{**first, "place": "别处"}])  # the stored record id with other content
+    assert changed[0]["status"] == "conflict", changed
     [v] = await stored(client, Visit, id=visit)
-    assert (v.service, v.place, v.started_at) == ("cleaning", "某小区 3 号楼", first["at"])
+    assert (v.service, v.place, v.started_at, v.device_id) == ("cleaning", "某小区 3 号楼", now, worker.id)
 
 
-async def test_a_checkout_needs_a_pass_and_its_own_checkin(client, admin: Admin) -> None:  # type: ignore[no-untyped-def]
+async def test_a_checkout_needs_its_checkin_on_the_same_phone(client, admin: Admin, clock) -> None:  # type: ignore[no-untyped-def]
     phone = await admin.enrolled_phone()
-    worker = Device()
+    worker, now = phone.device, clock.now()
     nowhere = worker.record("checkout", visit_id=uuid7(), serial=999_999_999)
     r = await push(client, worker, [nowhere])
     assert r[0]["status"] == "rejected" and "找不到" in r[0]["reason"] and r[0]["reason_en"]
     assert await stored(client, Visit, id=nowhere["visit_id"]) == []
-    # A check-out that came first holds only its end; one check-in completes it, a second is refused.
+    # A check-out that comes before its check-in is refused (one outbox sends in order, so this is no phone's
+    # doing) and creates nothing; in order, the pair makes one whole visit; a second check-out is refused.
     visit = uuid7()
-    out = {**worker.record("checkout", visit_id=visit, serial=phone.serial)}
-    cin = {**checkin(worker, phone.serial, visit), "at": out["at"] - 3600}
-    late = {**checkin(Device(), phone.serial, visit), "at": out["at"] - 60}
-    assert [r["status"] for r in await push(client, worker, [out, cin])] == ["applied", "applied"]
-    r = await push(client, worker, [late])
-    assert r[0]["status"] == "rejected" and r[0]["reason"] == "这次上门已经登记过"
+    out = {**worker.record("checkout", visit_id=visit, serial=phone.serial), "at": now}
+    r = await push(client, worker, [out])
+    assert r[0]["status"] == "rejected" and "签到" in r[0]["reason"] and "check-in" in r[0]["reason_en"]
+    assert await stored(client, Visit, id=visit) == []
+    cin = checkin(phone, Device(), at=now - 1800, code_at=now - 1900, visit_id=visit)
+    out2 = {**worker.record("checkout", visit_id=visit, serial=phone.serial), "at": now}
+    assert [r["status"] for r in await push(client, worker, [cin, out2])] == ["applied", "applied"]
+    twice = {**worker.record("checkout", visit_id=visit, serial=phone.serial), "at": now + 60}
+    stranger_out = {**Device().record("checkout", visit_id=visit, serial=phone.serial), "at": now + 60}
+    r = await push(client, worker, [twice])
+    assert r[0]["status"] == "rejected" and "已经签退" in r[0]["reason"]
+    stranger = Device()
+    r = await push(client, stranger, [stranger_out])
+    assert r[0]["status"] == "rejected" and "绑定的服务员手机" in r[0]["reason"], r
     [v] = await stored(client, Visit, id=visit)
-    assert (v.started_at, v.ended_at) == (cin["at"], out["at"])
+    assert (v.started_at, v.ended_at) == (cin["at"], now)
 
 
 async def test_attendance_needs_its_session_and_its_day(client, admin: Admin, clock) -> None:  # type: ignore[no-untyped-def]
     phone = await admin.enrolled_phone("赵学员")
-    staff = Device()
-    oid = await outlet(admin)
+    oid = await admin.outlet()
+    staff = await admin.outlet_phone(oid)
     today = datetime.fromtimestamp(clock.now(), LOCAL).date()
     sid, tomorrow_sid, refused_sid = uuid7(), uuid7(), uuid7()
     records = [
         staff.record("attendance", session_id=uuid7(), trainee_number="T-0001"),  # no such session
-        staff.record("session", session_id=refused_sid, outlet_id=99_999, course="养老护理", day=today.isoformat()),
+        staff.record("session", session_id=refused_sid, outlet_id=99_999, course="养老护理", day=today.isoformat()),  # no such outlet
         staff.record("attendance", session_id=refused_sid, trainee_number="T-0001"),  # its session was refused
         staff.record("session", session_id=sid, outlet_id=oid, course="养老护理", day=today.isoformat()),
         staff.record("session", session_id=tomorrow_sid, outlet_id=oid, course="家居保洁",
@@ -133,7 +145,7 @@ async def test_a_session_day_is_the_local_day_where_it_happens(client, admin: Ad
     import time
 
     phone = await admin.enrolled_phone("钱学员")
-    oid = await outlet(admin)
+    oid = await admin.outlet()
     local_now = datetime.fromtimestamp(clock.now(), LOCAL)
     seven = int(local_now.replace(hour=7, minute=0, second=0, microsecond=0).timestamp())
     if seven <= clock.now():
@@ -141,7 +153,7 @@ async def test_a_session_day_is_the_local_day_where_it_happens(client, admin: Ad
     clock.offset = seven - int(time.time())  # the server's clock, and the frame, at 07:00 local
     local_day = datetime.fromtimestamp(seven, LOCAL).date()
     assert local_day != datetime.fromtimestamp(seven, UTC).date()
-    staff, sid = Device(), uuid7()
+    staff, sid = await admin.outlet_phone(oid), uuid7()
     records = [staff.record("session", session_id=sid, outlet_id=oid, course="早班培训", day=local_day.isoformat()),
                {**staff.record("attendance", session_id=sid, frame=phone.live(seven)), "at": seven}]
     receipts = await push(client, staff, records)

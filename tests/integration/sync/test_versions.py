@@ -11,10 +11,9 @@ from tests.records import Device, uuid7
 
 
 async def checkins(admin: Admin, worker: Device, n: int = 2) -> list[dict]:
-    phone = await admin.enrolled_phone()
-    household = Device()
-    return [worker.record("checkin", visit_id=uuid7(), serial=phone.serial, household_device=household.id, service="cleaning")
-            for _ in range(n)]
+    """`n` records to push: the device's reviews of `n` workers' live frames, shown now."""
+    now = Device.now_of(admin.c)
+    return [{**worker.record("review", frame=(await admin.enrolled_phone()).live(now), stars=5), "at": now} for _ in range(n)]
 
 
 def stored(database_url: str, device: Device) -> tuple[list[tuple], list[tuple]]:
@@ -29,30 +28,33 @@ async def test_current_versions_are_applied_and_the_server_says_its_own(client, 
     assert r.status_code == 200, r.text
     body = r.json()
     assert [x["status"] for x in body["receipts"]] == ["applied", "applied"]
-    assert (body["protocol"], body["schema"]) == (sync.PROTOCOL, sync.SCHEMA) == (1, 1)
+    assert (body["protocol"], body["schema"]) == (sync.PROTOCOL, sync.SCHEMA) == (2, 2)
     pulled = (await worker.pull(client)).json()
-    assert (pulled["protocol"], pulled["schema"]) == (1, 1)
+    assert (pulled["protocol"], pulled["schema"]) == (2, 2)
     assert len(stored(database_url, worker)[0]) == 2
 
 
 async def test_a_push_without_versions_is_version_one(client, admin: Admin, database_url: str) -> None:  # type: ignore[no-untyped-def]
-    """Phones from before versioning send exactly the version-1 shape: they are answered as version 1."""
+    """Phones from before versioning send exactly the version-1 shape: they are answered as version 1, which this
+    server no longer reads (unsigned records): asked to update, with nothing stored."""
     worker = Device()
     records = await checkins(admin, worker)
-    r = await worker.push(client, records, versions=False)
-    assert r.status_code == 200, r.text
-    assert [x["status"] for x in r.json()["receipts"]] == ["applied", "applied"]
-    # Sent again by an updated app, with its versions: the same records, answered as duplicates of what was applied.
-    again = await worker.push(client, records, versions=False, protocol=1, schema=1)
+    r = await worker.push(client, records, versions=False, sign=False)
+    assert r.status_code == 400 and r.json()["error"] == "update_required", r.text
+    assert "protocol 1, schema 1" in r.json()["message_en"]
+    assert stored(database_url, worker) == ([], [(0,)])
+    # Sent again by the updated app, signed and with its versions: applied, then answered as duplicates.
+    assert [x["status"] for x in (await worker.push(client, records)).json()["receipts"]] == ["applied", "applied"]
+    again = await worker.push(client, records)
     assert [(x["status"], x["original"]) for x in again.json()["receipts"]] == [("duplicate", "applied")] * 2
 
 
 @pytest.mark.parametrize(("protocol", "schema", "code"), [
-    (0, 1, "update_required"),
-    (1, 0, "update_required"),
-    (2, 1, "unsupported_version"),
-    (1, 2, "unsupported_version"),
-    (2, 0, "unsupported_version"),
+    (1, 2, "update_required"),
+    (2, 1, "update_required"),
+    (3, 2, "unsupported_version"),
+    (2, 3, "unsupported_version"),
+    (3, 0, "unsupported_version"),
     (-1, 99, "update_required"),
 ])
 async def test_unknown_versions_are_answered_and_nothing_is_stored(  # type: ignore[no-untyped-def]
@@ -71,7 +73,7 @@ async def test_unknown_versions_are_answered_and_nothing_is_stored(  # type: ign
         assert body["message"].startswith("请更新应用") and body["message_en"].startswith("Please update the app")
     assert stored(database_url, worker) == ([], [(0,)])  # no record; the device row is its registration, untouched
     # The same records sent after the update are applied: nothing was half-taken.
-    r = await worker.push(client, records[:2], versions=False, protocol=1, schema=1)
+    r = await worker.push(client, records[:2])
     assert [x["status"] for x in r.json()["receipts"]] == ["applied", "applied"]
 
 
