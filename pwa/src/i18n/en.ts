@@ -266,4 +266,8 @@ export const en: Record<Key, string> = {
   "password.mismatch": "The two new passwords are not the same",
   "password.weak": "The new password needs at least 10 characters and must not be your user name",
   "password.done": "Password changed",
+  // §pass (issue 11) — keys of this section only below this line
+  // §verdict (issue 11) — keys of this section only below this line
+  // §records (issue 11) — keys of this section only below this line
+  // §scan (issue 11) — keys of this section only below this line
 };

@@ -264,5 +264,9 @@ export const zhCN = {
   "password.mismatch": "两次输入的新密码不一致",
   "password.weak": "新密码至少要 10 个字符，且不能与用户名相同",
   "password.done": "密码已修改",
+  // §pass (issue 11) — keys of this section only below this line
+  // §verdict (issue 11) — keys of this section only below this line
+  // §records (issue 11) — keys of this section only below this line
+  // §scan (issue 11) — keys of this section only below this line
 };
 export type Key = keyof typeof zhCN;
