@@ -6,9 +6,10 @@ import json
 import sys
 from pathlib import Path
 
-from bench import pwa, sync_push, verify_load, verify_py
+from bench import lighthouse, pwa, scan, sync_push, verify_load, verify_py
 
-BENCHES = {"verify_py": verify_py.run, "pwa": pwa.run, "sync_push": sync_push.run, "verify_load": verify_load.run}
+BENCHES = {"verify_py": verify_py.run, "pwa": pwa.run, "sync_push": sync_push.run, "verify_load": verify_load.run,
+           "scan": scan.run, "lighthouse": lighthouse.run}
 
 
 def main(argv: list[str]) -> int:

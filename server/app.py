@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from litestar import Litestar, get
+from litestar.config.compression import CompressionConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 
@@ -16,6 +17,7 @@ from server.clock import Clock
 from server.db.engine import Database
 from server.deps import DEPENDENCIES
 from server.domain.accounts import AccountController, AuthController
+from server.domain.directory.controllers import DirectoryController
 from server.domain.lists.controllers import ListController
 from server.domain.passes.controllers import EnrollController, PassAdminController
 from server.domain.registry.controllers import RegistryController
@@ -54,7 +56,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app = Litestar(
         route_handlers=[
             health, AuthController, AccountController, ListController, EnrollController, PassAdminController, RegistryController, VerifyController, SyncController,
-            TrainingController, RecordsAdminController, spa,
+            TrainingController, RecordsAdminController, DirectoryController, spa,
         ],
         dependencies=DEPENDENCIES,
         middleware=[AuthenticationMiddleware],
@@ -67,6 +69,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             title="DoorPass 安心上门证 API", version="0.1.0", path="/schema", render_plugins=[JsonRenderPlugin()]
         ),
         request_max_body_size=body_limits.DEFAULT,
+        # Answers of 1 KiB and more are gzipped for clients that accept it (the PWA's scripts and styles, the lists,
+        # pull pages): a first visit downloads a third as much. (Precompressed assets: issue 12.)
+        compression_config=CompressionConfig(backend="gzip", minimum_size=1024, gzip_compress_level=6),
         debug=False,
         logging_config=None,
     )

@@ -123,6 +123,10 @@ class Settings:
     server, counted from the frame's time step; later, it is refused. A phone offline longer loses such records, so
     this bounds how long an old screenshot of a live code stays usable as proof."""
 
+    hotline: str = field(default_factory=lambda: _env("DOORPASS_HOTLINE", "12345"))
+    """The public hotline a household calls about a worker at the door (a revoked or red pass), shown on the verdict
+    and served with the agency directory: the city's 12345 by default, or its home-service line (e.g. 962512)."""
+
     def __post_init__(self) -> None:
         if not self.database_url:
             url = os.environ.get("DATABASE_URL") or f"sqlite+aiosqlite:///{self.var_dir / 'doorpass.db'}"

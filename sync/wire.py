@@ -160,6 +160,9 @@ class PullResponse(msgspec.Struct, kw_only=True):
     protocol: int = PROTOCOL
     schema: int = SCHEMA
     """The versions the server speaks."""
+    pass_status: dict | None = None
+    """With `serial` (the pass's own phone only): its state, 安心码 colour and the reason a household reads, so the
+    worker's phone can say why its code is yellow, red or revoked ({state, colour, reason, reason_en, updated_at})."""
 
 
 class DeviceRegister(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

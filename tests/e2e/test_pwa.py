@@ -218,7 +218,7 @@ def test_worker_phone_with_a_wrong_clock_still_shows_a_current_code(server, laun
 def test_english_switch(server, launch) -> None:  # type: ignore[no-untyped-def]
     page = launch().new_page()
     page.goto(server.base + "/")
-    page.click("text=English")
+    page.click(".bar-lang[aria-label=English]")  # the slim status bar labels it "EN" (issue 11)
     page.wait_for_selector("text=I am a household")
     page.reload()
     page.wait_for_selector("text=I am a household")

@@ -46,12 +46,21 @@ export const RECORD_DOMAIN = "DP1/record\0";
 
 /** Save a record on the phone: its JSON text is made once and signed with the device key (offline too), and it is
  * stored with the sequence number that text carries in one IndexedDB transaction (made again, in the rare case
- * another tab or the service worker took that number while this one was signing).
+ * another tab or the service worker took that number while this one was signing). Online, it leaves at once.
  * `at`: when it happened, if not now (a review carries the moment its visit was verified). */
 export async function addRecord(kind: string, fields: Record<string, unknown>, summary: string, when?: number): Promise<OutboxRecord> {
+  return saveRecord(kind, fields, summary, when);
+}
+
+/** Why a correction or a discard did not happen: the record is no longer one that needs attention (another tab
+ * acted on it, or a late receipt delivered it). */
+export class NotAttention extends Error {}
+
+async function saveRecord(kind: string, fields: Record<string, unknown>, summary: string, when?: number, replaces?: string): Promise<OutboxRecord> {
   const d = await db();
   const dev = await device();
   const at = when ?? (await serverNow());
+  const discardedAt = replaces !== undefined ? await serverNow() : 0;
   const id = uuid7();
   for (;;) {
     const seq = (((await d.get("kv", "outbox_seq")) as number | undefined) ?? 0) + 1;
@@ -64,14 +73,55 @@ export async function addRecord(kind: string, fields: Record<string, unknown>, s
       await tx.done;
       continue;
     }
+    // A correction sets the record it corrects aside in the same transaction: never both sent, never neither kept.
+    const old = replaces === undefined ? undefined : await tx.objectStore("outbox").get(replaces);
+    if (replaces !== undefined && (!old || old.state !== "attention")) {
+      await tx.done;
+      throw new NotAttention(replaces);
+    }
     const rec: OutboxRecord = {
       id, seq, kind, body, text, sig, state: "saved", createdAt: at, attempts: 0, nextTry: 0, summary,
+      ...(replaces !== undefined ? { replaces } : {}),
     };
-    await Promise.all([tx.objectStore("kv").put(seq, "outbox_seq"), tx.objectStore("outbox").put(rec), tx.done]);
+    const writes: Promise<unknown>[] = [tx.objectStore("kv").put(seq, "outbox_seq"), tx.objectStore("outbox").put(rec)];
+    if (old) writes.push(tx.objectStore("outbox").put({ ...old, state: "discarded", discardedAt, replacedBy: id }));
+    await Promise.all([...writes, tx.done]);
     changed();
-    void requestBackgroundSync();
+    pushAtOnce();
     return rec;
   }
+}
+
+/** Correct a record that needs attention: a NEW record of the same kind and moment (`at`: the moment its proof was
+ * made), with a new id and sequence number, signed anew, carrying `fields` (the kind's fields, corrected). The old
+ * record stays on the phone, `discarded` and pointing to the new one. Throws NotAttention when it no longer needs
+ * attention. */
+export async function correctRecord(old: OutboxRecord, fields: Record<string, unknown>, summary: string): Promise<OutboxRecord> {
+  return saveRecord(old.kind, fields, summary, old.createdAt, old.id);
+}
+
+/** Set aside a record that needs attention: kept on the phone as `discarded` (with when), never sent. */
+export async function discardRecord(id: string): Promise<void> {
+  const at = await serverNow();
+  const tx = (await db()).transaction("outbox", "readwrite");
+  const r = await tx.store.get(id);
+  if (!r || r.state !== "attention") {
+    await tx.done;
+    throw new NotAttention(id);
+  }
+  r.state = "discarded";
+  r.discardedAt = at;
+  await Promise.all([tx.store.put(r), tx.done]);
+  changed();
+}
+
+/** A record saved while online leaves now, not on the next timer: one push of what waits, in order, under the same
+ * Web Lock as every other (a push already under way finishes first, then this one takes what is left). Offline, the
+ * record waits for the `online` event, focus, the timer or Background Sync. */
+function pushAtOnce(): void {
+  void requestBackgroundSync();
+  if (typeof navigator === "undefined" || navigator.onLine === false) return;
+  void syncOutbox(true).catch(() => undefined);
 }
 
 /** A record saved by an app from before signed records has no text yet: it is made and signed once, and kept, so
@@ -93,8 +143,10 @@ async function ensureSigned(records: OutboxRecord[]): Promise<OutboxRecord[]> {
   return records.map((r) => kept.get(r.id) ?? r);
 }
 
-export async function allRecords(): Promise<OutboxRecord[]> {
-  return (await (await db()).getAllFromIndex("outbox", "seq")).reverse();
+/** The phone's records, newest first; those discarded only when asked for (the records page shows them apart). */
+export async function allRecords(withDiscarded = false): Promise<OutboxRecord[]> {
+  const all = (await (await db()).getAllFromIndex("outbox", "seq")).reverse();
+  return withDiscarded ? all : all.filter((r) => r.state !== "discarded");
 }
 
 export async function waitingCount(): Promise<number> {
@@ -271,6 +323,8 @@ interface Pulled {
   records: { id: string; status: string; reason: string; reason_en: string; received_at: number }[];
   reviews: { id: string; serial: number; stars: number; tags: string[]; comment: string; at: number }[];
   sessions: { session_id: string; course: string; day: string }[];
+  /** With `serial`: the pass's own state, colour and reason (the pass screen says why it is not green). */
+  pass_status?: { state: string; colour: string; reason: string; reason_en: string; updated_at: number } | null;
 }
 
 /** A training session of this phone's outlet, opened on any staff phone; staff can join it. */
@@ -320,6 +374,7 @@ async function pullPages(serial?: number, outletId?: number): Promise<void> {
           if (!sessions.some((o) => o.session_id === x.session_id)) sessions.push({ ...x, outlet_id: outletId });
       await Promise.all([
         tx.store.put(reviews, "my_reviews"), tx.store.put(sessions.slice(-50), "outlet_sessions"),
+        ...(serial !== undefined && body.pass_status ? [tx.store.put(body.pass_status, "pass_status")] : []),
         tx.store.put(body.cursor, "pull_cursor"), tx.done,
       ]);
       if (!body.more) break;

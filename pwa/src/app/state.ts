@@ -4,6 +4,7 @@ import { ApiError, api } from "./api";
 import { pullOnce, syncOutbox, waitingCount } from "./outbox";
 import { sendPendingUntie } from "./outletPhone";
 import { db, kvGet, kvSet } from "./store";
+import { refreshDirectory } from "./directory";
 
 declare const __DP1_ROOT_PUB__: string;
 export const ROOT_PUB = __DP1_ROOT_PUB__;
@@ -88,6 +89,7 @@ export async function refresh(): Promise<boolean> {
       await kvSet("status", statusEnv);
     }
     await kvSet("lists_fetched_at", time.server_time);
+    await refreshDirectory(); // the agencies' phones and the hotline travel with the lists, for every screen offline
     set(patch);
     return true;
   } catch (e) {

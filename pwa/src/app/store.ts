@@ -14,7 +14,9 @@ export interface StoredPass {
   enrolledAt: number;
 }
 
-export type RecordState = "saved" | "sending" | "delivered" | "attention";
+/** `discarded`: a record that needed attention and was set aside on the phone (by hand, or replaced by its correction);
+ * kept, never sent again. */
+export type RecordState = "saved" | "sending" | "delivered" | "attention" | "discarded";
 
 /** The server's answer to a push in a version it does not speak: the phone's app is older, or newer. */
 export type VersionRefusal = "update_required" | "unsupported_version";
@@ -41,6 +43,12 @@ export interface OutboxRecord {
   versionHeld?: VersionRefusal;
   /** A short line for the list: who, what. */
   summary: string;
+  /** When it was discarded (server-corrected Unix seconds); only for `discarded`. */
+  discardedAt?: number;
+  /** The corrected record that took this one's place (its id), when it was discarded by a correction. */
+  replacedBy?: string;
+  /** The record this one corrects (its id): a local note, not part of the signed body. */
+  replaces?: string;
 }
 
 interface Schema extends DBSchema {

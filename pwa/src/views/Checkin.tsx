@@ -25,8 +25,9 @@ function position(): Promise<{ lat: number; lon: number } | null> {
 }
 
 /** The worker checks in by scanning the household's visit code (DPV2, signed by the household's phone; the check-in
- * carries it whole, for the server to pair with that household's review), and checks out when done. */
-export function CheckinPanel({ serial, cred }: { serial: number; cred: dp1.Credential }) {
+ * carries it whole, for the server to pair with that household's review), and checks out when done. Without
+ * `allowCheckin` (a red or revoked pass) no new visit starts here; visits already open can still be checked out. */
+export function CheckinPanel({ serial, cred, allowCheckin = true }: { serial: number; cred: dp1.Credential; allowCheckin?: boolean }) {
   const records = useOutbox();
   const [mode, setMode] = useState<"idle" | "scan" | "form">("idle");
   const [visit, setVisit] = useState<{ visitId: string; code: string } | null>(null);
@@ -85,7 +86,7 @@ export function CheckinPanel({ serial, cred }: { serial: number; cred: dp1.Crede
           <label class="check"><input type="checkbox" checked={withLocation} onChange={(e) => setWithLocation((e.target as HTMLInputElement).checked)} /> {t("checkin.location")}</label>
           <button class="primary" type="submit" data-testid="checkin-submit">{t("checkin.submit")}</button>
         </form>
-      ) : (
+      ) : allowCheckin && (
         <button class="big" onClick={() => { setError(null); setSaved(false); setMode("scan"); }} data-testid="checkin-scan">{t("checkin.scan")}</button>
       )}
       {saved && <p class="saved" role="status">{t("saved.toast")}</p>}
@@ -94,7 +95,7 @@ export function CheckinPanel({ serial, cred }: { serial: number; cred: dp1.Crede
         <div>
           <h2>{t("checkin.open")}</h2>
           {open.map((r) => (
-            <div class="row" key={r.id}>
+            <div class="checkin-open" key={r.id}>
               <span class="small">{r.summary} · {t("checkin.since", { time: dateTime(r.createdAt) })}</span>
               <button data-testid="checkout" onClick={() => void trySave(() => addRecord("checkout", { visit_id: r.body.visit_id, serial }, r.summary), setError)}>
                 {t("checkin.checkout")}

@@ -1,7 +1,35 @@
 import { useState } from "preact/hooks";
 import { type Key, t } from "../i18n";
-import { addRecord } from "../app/outbox";
+import { addRecord, allRecords } from "../app/outbox";
+import type { OutboxRecord } from "../app/store";
+import { dateTime } from "../app/format";
+import * as dp1 from "../dp1";
 import { UserError, trySave } from "./save";
+
+/** One shown code: issuer, pass and time step (the server's `visit_key`), or the text when it does not parse. */
+function shownCode(frame: unknown): string {
+  if (typeof frame !== "string") return "";
+  try {
+    const p = dp1.parseQr(frame);
+    return p.kind === "live" ? `${p.cred.kid}:${p.cred.serial}:${String(p.step)}` : frame;
+  } catch {
+    return frame;
+  }
+}
+
+/** A review (or complaint) this phone already holds for the same visit (the same visit id, or the same shown code),
+ * which the server would refuse as a second one: only those it has not refused already count. */
+export async function priorRecord(kind: "review" | "complaint", visitId: string, frame: string): Promise<OutboxRecord | undefined> {
+  const code = shownCode(frame);
+  return (await allRecords()).find((r) => r.kind === kind && r.state !== "attention"
+    && (r.body.visit_id === visitId || (code !== "" && shownCode(r.body.frame) === code)));
+}
+
+/** Refuse at once what the server would refuse later (one review and one complaint per visit and phone). */
+async function refuseSecond(kind: "review" | "complaint", visitId: string, frame: string): Promise<void> {
+  const prior = await priorRecord(kind, visitId, frame);
+  if (prior) throw new UserError(t(kind === "review" ? "verdict.dup_review" : "verdict.dup_complaint", { time: dateTime(prior.createdAt) }));
+}
 
 const TAGS = ["punctual", "professional", "polite", "clean", "careful", "friendly"] as const;
 const CATEGORIES = ["service_quality", "conduct", "safety", "property", "identity", "price", "other"] as const;
@@ -16,14 +44,18 @@ export function ReviewForm({ frame, visitId, at, who, onDone }: { frame: string;
     <form class="sheet" data-testid="review-form" onSubmit={async (e) => {
       e.preventDefault();
       const fields = { frame, visit_id: visitId, stars, tags, comment: comment.slice(0, 500) };
-      if (await trySave(() => addRecord("review", fields, `${who} ${"★".repeat(stars)}`, at), setError)) onDone();
+      const save = async () => {
+        await refuseSecond("review", visitId, frame);
+        await addRecord("review", fields, `${who} ${"★".repeat(stars)}`, at);
+      };
+      if (await trySave(save, setError)) onDone();
     }}>
       <h2>{t("review.title")}</h2>
       <fieldset>
         <legend>{t("review.stars")}</legend>
         <div class="stars">
           {[1, 2, 3, 4, 5].map((n) => (
-            <button type="button" key={n} aria-pressed={n <= stars} aria-label={`${n}`} data-testid={`star-${n}`}
+            <button type="button" key={n} aria-pressed={n <= stars} aria-label={t("verdict.star_n", { n })} data-testid={`star-${n}`}
               class={n <= stars ? "star on" : "star"} onClick={() => setStars(n)}>★</button>
           ))}
         </div>
@@ -72,8 +104,9 @@ async function photoBase64(file: File): Promise<string> {
 }
 
 /** A household's complaint about a verified visit; it reaches the agency and the regulator. */
-export function ComplaintForm({ frame, visitId, at, who, onDone }: { frame: string; visitId: string; at: number; who: string; onDone: () => void }) {
-  const [category, setCategory] = useState<string>("service_quality");
+export function ComplaintForm({ frame, visitId, at, who, onDone, category: first = "service_quality" }:
+  { frame: string; visitId: string; at: number; who: string; onDone: () => void; category?: string }) {
+  const [category, setCategory] = useState<string>(first);
   const [text, setText] = useState("");
   const [photo, setPhoto] = useState<File | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -81,6 +114,7 @@ export function ComplaintForm({ frame, visitId, at, who, onDone }: { frame: stri
     <form class="sheet" data-testid="complaint-form" onSubmit={async (e) => {
       e.preventDefault();
       const save = async () => {
+        await refuseSecond("complaint", visitId, frame);
         const fields: Record<string, unknown> = { frame, visit_id: visitId, category, text };
         if (photo) fields.photo = await photoBase64(photo);
         await addRecord("complaint", fields, `${who} · ${t(`cat.${category}` as Key)}`, at);

@@ -1,7 +1,25 @@
+import { useEffect, useState } from "preact/hooks";
 import { t } from "../i18n";
 import { navigate } from "../app/router";
+import { careOn, onCare, setCare } from "../app/care";
+import { refreshDirectory } from "../app/directory";
+
+/** 关怀模式: larger text and targets, high contrast, the verdict read aloud. One switch, kept on this phone. */
+export function CareSwitch() {
+  const [on, setOn] = useState(careOn());
+  useEffect(() => onCare(() => setOn(careOn())), []);
+  return (
+    <button type="button" role="switch" aria-checked={on} class={on ? "care-switch on" : "care-switch"} data-testid="care-switch"
+      onClick={() => setCare(!on)}>
+      <span class="care-label">{t("verdict.care")}</span>
+      <span class="care-state" aria-hidden="true">{on ? t("verdict.care_on") : t("verdict.care_off")}</span>
+    </button>
+  );
+}
 
 export function Home() {
+  // The agency directory (names and phones) travels to every phone that opens the app online, for offline verdicts.
+  useEffect(() => void refreshDirectory(), []);
   return (
     <main class="home">
       <h1>{t("app.name")}</h1>
@@ -10,6 +28,7 @@ export function Home() {
         <strong>{t("home.household")}</strong>
         <span>{t("home.household.sub")}</span>
       </button>
+      <CareSwitch />
       <button class="big" onClick={() => navigate("/pass")} data-testid="go-pass">
         <strong>{t("home.worker")}</strong>
         <span>{t("home.worker.sub")}</span>

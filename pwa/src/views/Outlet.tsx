@@ -9,7 +9,7 @@ import { useOutbox } from "../app/useOutbox";
 import { type OutletTie, TieError, boundOutlet, tieOutlet } from "../app/outletPhone";
 import { navigate } from "../app/router";
 import { forgetMe, loadMe, useMe } from "../app/staff";
-import { trySave } from "./save";
+import { TRAINEE_NUMBER, trySave } from "./save";
 import * as dp1 from "../dp1";
 import { Scanner } from "./Scanner";
 
@@ -125,6 +125,7 @@ export function Outlet() {
   const [day, setDay] = useState(localDay(now()));
   const [scanning, setScanning] = useState(false);
   const [number, setNumber] = useState("");
+  const [badNumber, setBadNumber] = useState(false);
   const [message, setMessage] = useState<{ text: string; bad?: boolean } | null>(null);
   const [known, setKnown] = useState<OutletSession[]>([]);
   useEffect(() => {
@@ -201,8 +202,17 @@ export function Outlet() {
   };
 
   const csv = () => {
-    const rows = [["课程 course", "日期 day", "学员 trainee", "签到时间 at"], ...mine.map((r) => [session.course, session.day, r.summary, dateTime(r.createdAt)])];
-    const text = "\ufeff" + rows.map((row) => row.map((c) => `"${String(c).replace(/"/g, '""')}"`).join(",")).join("\r\n");
+    // One column each: the trainee number (typed), the pass number and the name (scanned); cells a spreadsheet would
+    // run as a formula are made text (as the server's CSV does).
+    const cell = (x: string) => (/^[=+\-@\t\r]/.test(x) ? `'${x}` : x);
+    const head = ["课程 course", "日期 day", "服务网点 outlet", "学员编号 trainee number", "证号 pass", "姓名 name", "签到时间 at", "状态 state"];
+    const rows = mine.map((r) => {
+      const scanned = /^#(\d+) ?(.*)$/.exec(r.summary);
+      const typed = typeof r.body.trainee_number === "string" ? r.body.trainee_number : "";
+      return [session.course, session.day, tie.outlet_name, typed, scanned?.[1] ?? "", scanned?.[2] ?? "", dateTime(r.createdAt),
+        t(`state.${r.state}` as Key)];
+    });
+    const text = "\ufeff" + [head, ...rows].map((row) => row.map((c) => `"${cell(String(c)).replace(/"/g, '""')}"`).join(",")).join("\r\n");
     const a = document.createElement("a");
     a.href = URL.createObjectURL(new Blob([text], { type: "text/csv;charset=utf-8" }));
     a.download = `attendance-${session.day}-${session.session_id.slice(0, 8)}.csv`;
@@ -216,13 +226,27 @@ export function Outlet() {
       {where}
       <p data-testid="attendance-count">{t("outlet.count", { n: mine.length })}</p>
       <button class="big primary" onClick={() => setScanning(true)} data-testid="trainee-scan">{t("outlet.scan")}</button>
-      <form class="typed" onSubmit={async (e) => {
+      <form class="typed" noValidate onSubmit={async (e) => {
         e.preventDefault();
         const n = number.trim().toUpperCase();
+        if (!n) return;
+        // The server's rule (sync/wire.py, Attendance.trainee_number), checked here before anything is saved: what is
+        // typed stays in the field to be put right.
+        if (!TRAINEE_NUMBER.test(n)) {
+          setBadNumber(true);
+          return setMessage({ text: t("outlet.number_shape", { value: number.trim() }), bad: true });
+        }
+        setBadNumber(false);
         setNumber("");
-        if (n) await addTrainee(`No.${n}`, "", { trainee_number: n });
+        await addTrainee(`No.${n}`, "", { trainee_number: n });
       }}>
-        <label>{t("outlet.type")}<input value={number} maxLength={30} pattern="[A-Za-z0-9-]+" data-testid="trainee-number" onInput={(e) => setNumber((e.target as HTMLInputElement).value)} /></label>
+        <label>{t("outlet.type")}
+          {/* A pattern valid under the `v` flag Chromium compiles it with (a bare "-" at the end of a class is not). */}
+          <input value={number} maxLength={30} pattern="[A-Za-z0-9\-]{1,30}" autocapitalize="characters" aria-invalid={badNumber}
+            aria-describedby="trainee-number-hint" data-testid="trainee-number"
+            onInput={(e) => { setBadNumber(false); setNumber((e.target as HTMLInputElement).value); }} />
+          <span class="small" id="trainee-number-hint">{t("outlet.number_hint")}</span>
+        </label>
         <button type="submit" data-testid="trainee-add">{t("outlet.add")}</button>
       </form>
       {message && <p class={message.bad ? "error" : "saved"} role="status" data-testid="outlet-message">{message.text}</p>}

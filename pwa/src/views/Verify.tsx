@@ -5,9 +5,12 @@ import { useAppState } from "../app/hooks";
 import { now, state } from "../app/state";
 import { deviceId } from "../app/store";
 import * as dp1 from "../dp1";
+import { releasePreopenedCamera } from "../scan/camera";
 import { decodeFile, warmUp } from "../scan/decode";
 import { Scanner } from "./Scanner";
-import { type ServerAnswer, type Shown, VerdictCard, fromOffline, fromServer } from "./Verdict";
+import { type ServerAnswer, type Shown, VerdictCard, fromOffline, fromServer, verdictWords } from "./Verdict";
+import { CareSwitch } from "./Home";
+import { refreshDirectory } from "../app/directory";
 
 type Mode = "idle" | "scanning" | "typing" | "result";
 
@@ -19,7 +22,14 @@ export function Verify() {
   const [error, setError] = useState<string | null>(null);
   const [serial, setSerial] = useState("");
   const [code6, setCode6] = useState("");
-  useEffect(() => void warmUp(), []);
+  useEffect(() => {
+    void warmUp();
+    return releasePreopenedCamera; // a camera opened early does not stay on after the person leaves this page
+  }, []);
+  useEffect(() => void refreshDirectory(), [s.online]);
+  // What a screen reader says when a verdict appears (the region is always on the page, so the change is announced).
+  const announce = mode === "result" && shown ? verdictWords(shown) : "";
+  const liveRegion = <p class="dp-live" role="status" aria-live="assertive" aria-atomic="true" data-testid="verdict-live">{announce}</p>;
 
   const check = async (text: string) => {
     setError(null);
@@ -54,7 +64,7 @@ export function Verify() {
       // A wrong code, an unknown number and a pass not yet activated get one answer that names no one.
       if (answer.result === "bad_code" && !answer.holder) return setError(t("verify.code_wrong"));
       setFrame(undefined);
-      setShown(fromServer(answer));
+      setShown(fromServer(answer, undefined, true));
       setMode("result");
     } catch (e) {
       setError(e instanceof ApiError ? e.message : String(e));
@@ -68,10 +78,12 @@ export function Verify() {
     else setError(t("verify.no_code_found"));
   };
 
-  if (mode === "result" && shown) return <VerdictCard shown={shown} online={s.online} frame={frame} onAgain={() => { setShown(null); setMode("scanning"); }} />;
-  if (mode === "scanning") return <Scanner onText={(text) => void check(text)} onCancel={() => setMode("idle")} />;
+  if (mode === "result" && shown)
+    return <>{liveRegion}<VerdictCard shown={shown} online={s.online} frame={frame} onAgain={() => { setShown(null); setMode("scanning"); }} /></>;
+  if (mode === "scanning") return <>{liveRegion}<Scanner onText={(text) => void check(text)} onCancel={() => setMode("idle")} /></>;
   return (
     <main class="verify">
+      {liveRegion}
       <h1>{t("verify.title")}</h1>
       {!s.trust && <p class="note" data-testid="no-lists">{s.online ? "…" : t("verify.no_lists")}</p>}
       <button class="big primary" onClick={() => setMode("scanning")} data-testid="start-scan">{t("verify.scan")}</button>
@@ -81,7 +93,7 @@ export function Verify() {
       </label>
       {mode === "typing" ? (
         <form class="typed" onSubmit={(e) => { e.preventDefault(); void byCode(); }}>
-          <label>{t("verify.serial")}<input inputMode="numeric" value={serial} onInput={(e) => setSerial((e.target as HTMLInputElement).value.replace(/\D/g, ""))} required /></label>
+          <label>{t("verify.serial")}<input inputMode="numeric" autoComplete="off" value={serial} onInput={(e) => setSerial((e.target as HTMLInputElement).value.replace(/\D/g, ""))} required /></label>
           <label>{t("verify.code6")}<input inputMode="numeric" maxLength={6} value={code6} onInput={(e) => setCode6((e.target as HTMLInputElement).value.replace(/\D/g, ""))} required /></label>
           <button class="primary" type="submit">{t("verify.check")}</button>
           {!s.online && <p class="note">{t("verify.type_online")}</p>}
@@ -90,6 +102,7 @@ export function Verify() {
         <button class="big" onClick={() => setMode("typing")}>{t("verify.type")}</button>
       )}
       {error && <p class="error" role="alert" data-testid="verify-error">{error}</p>}
+      <CareSwitch />
     </main>
   );
 }

@@ -17,3 +17,7 @@ export async function trySave(save: () => Promise<unknown>, show: (message: stri
     return false;
   }
 }
+
+/** The server's rule for a typed trainee number (sync/wire.py, Attendance.trainee_number): the outlet form and a
+ * correction check it before saving. */
+export const TRAINEE_NUMBER = /^[A-Za-z0-9-]{1,30}$/;

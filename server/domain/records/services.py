@@ -314,11 +314,20 @@ async def attendance_csv(actor: Actor, session_id: str) -> str:
     out = io.StringIO()
     out.write("\ufeff")
     writer = csv.writer(out)
-    writer.writerow(["课程 course", "日期 day", "学员 trainee", "证号 pass", "姓名 name", "签到时间 at (UTC)"])
+    # One thing per column: a typed trainee number, or the pass number and the name a scanned pass carried.
+    writer.writerow(["课程 course", "日期 day", "学员编号 trainee number", "证号 pass", "姓名 name", "签到时间 at (UTC)"])
     for a in rows:
-        writer.writerow([_cell(ts.course) if ts else "", ts.day.isoformat() if ts else "", _cell(a.trainee), a.serial or "",
-                         _cell(a.name), _ts(a.at)])
+        number, serial = _trainee(a)
+        writer.writerow([_cell(ts.course), ts.day.isoformat(), _cell(number), serial, _cell(a.name), _ts(a.at)])
     return out.getvalue()
+
+
+def _trainee(a: Attendance) -> tuple[str, str]:
+    """The trainee number (typed, `no:<number>`) and the pass number (scanned, `pass:<serial>`) of an attendance."""
+    how, _, value = a.trainee.partition(":")
+    if how == "no":
+        return value, ""
+    return "", str(a.serial) if a.serial is not None else (value if how == "pass" else "")
 
 
 def _cell(text: str) -> str:

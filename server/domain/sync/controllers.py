@@ -26,6 +26,7 @@ from server.domain.sync.services import (
     RecordProof,
     bind_outlet,
     pass_device_id,
+    pass_status,
     record_proof,
     unbind_outlet,
 )
@@ -148,6 +149,7 @@ class SyncController(Controller):
             if serial is not None and await pass_device_id(session, serial) != device_id:
                 raise Forbidden("只有这张证绑定的手机能读取它的评价", "Only the phone this pass is bound to may read its reviews",
                                 code="not_your_pass")
+            own = None if serial is None else await pass_status(session, serial)
             if outlet_id is not None and await bound_outlet(session, device_id) != outlet_id:
                 raise Forbidden("这台手机没有登录这个服务网点的工作人员账号", "This phone is not signed in to a staff account of this outlet",
                                 code="outlet_not_bound")
@@ -157,7 +159,8 @@ class SyncController(Controller):
             trust = json.loads((await current(session, "trust")).envelope)
             status = json.loads((await current(session, "status")).envelope)
         return sync.PullResponse(cursor=page.cursor, more=page.more, records=page.records, reviews=page.feeds.get("reviews", []),
-                                 sessions=page.feeds.get("sessions", []), trust=trust, status=status, server_time=ctx.now())
+                                 sessions=page.feeds.get("sessions", []), trust=trust, status=status, server_time=ctx.now(),
+                                 pass_status=own)
 
 
 def request_target(request: Request) -> str:

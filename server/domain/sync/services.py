@@ -52,6 +52,18 @@ async def pass_device_id(session: AsyncSession, serial: int) -> str | None:
     return None if pub is None else sync.device_id_of(pub)
 
 
+COLOURS = ("green", "yellow", "red")
+
+
+async def pass_status(session: AsyncSession, serial: int) -> dict | None:
+    """What the pass's own phone may know of its pass: state, colour and the reason a household reads."""
+    p = await session.get(Pass, serial)
+    if p is None:
+        return None
+    return {"state": p.state, "colour": COLOURS[p.colour] if 0 <= p.colour < 3 else "red", "reason": p.reason,
+            "reason_en": p.reason_en, "updated_at": p.updated_at}
+
+
 async def bind_outlet(actor: Actor, device_id: str) -> OutletTie:
     """Tie a proved phone to the outlet of the outlet staff account signed in on it (replacing any earlier tie)."""
     p = actor.principal

@@ -86,3 +86,17 @@ async def test_a_server_error_carries_the_headers(client, clock, monkeypatch) ->
     r = await client.get("/api/time")
     assert r.status_code == 500 and r.json()["error"] == "server_error"
     assert_secured(r)
+
+
+async def test_answers_are_gzipped_for_clients_that_accept_it(client) -> None:  # type: ignore[no-untyped-def]
+    import gzip
+    import json
+
+    r = await client.get("/schema/openapi.json", headers={"accept-encoding": "gzip"})
+    assert r.status_code == 200 and r.headers.get("content-encoding") == "gzip", r.headers
+    assert json.loads(r.content)["openapi"]  # the client unzips it: the body is still the same JSON
+    plain = await client.get("/schema/openapi.json", headers={"accept-encoding": "identity"})
+    assert "content-encoding" not in plain.headers and plain.json() == r.json()
+    assert len(gzip.compress(plain.content)) < len(plain.content) / 3
+    small = await client.get("/api/health", headers={"accept-encoding": "gzip"})
+    assert "content-encoding" not in small.headers  # under 1 KiB: not worth it

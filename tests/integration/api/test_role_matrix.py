@@ -259,6 +259,8 @@ BUILDERS: dict[str, Builder] = {
     "POST /api/verify": _verify,
     "POST /api/verify/code": _verify_code,
     "GET /api/passes/{serial}/photo": _on("GET", _phone_serial, "/api/passes/{t}/photo"),
+    "GET /api/passes/{serial}/rating": _on("GET", _phone_serial, "/api/passes/{t}/rating"),
+    "GET /api/directory": _simple("GET", "/api/directory"),
     "POST /api/sync/devices": _register_device,
     "POST /api/sync/push": _signed_push,
     "GET /api/sync/pull": _signed_pull,

@@ -243,3 +243,14 @@ async def test_a_lost_phone_checks_in_no_more_after_its_unbinding(client, admin:
     receipts = await push(client, phone.device, [before, after])
     assert [x["status"] for x in receipts] == ["applied", "rejected"], receipts
     assert "吊销" in receipts[1]["reason"] and "revoked" in receipts[1]["reason_en"]
+
+
+async def test_the_pass_phone_learns_why_its_code_is_not_green(client, admin: Admin, clock) -> None:  # type: ignore[no-untyped-def]
+    phone = await admin.enrolled_phone()
+    r = await client.post(f"/api/admin/passes/{phone.serial}/status", headers=ADMIN,
+                          json={"status": "red", "reason": "投诉调查中", "reason_en": "Complaint under investigation"})
+    assert r.status_code in (200, 201), r.text
+    mine = (await phone.device.pull(client, serial=phone.serial)).json()
+    assert {k: mine["pass_status"][k] for k in ("state", "colour", "reason", "reason_en")} == {
+        "state": "active", "colour": "red", "reason": "投诉调查中", "reason_en": "Complaint under investigation"}
+    assert (await Device().pull(client)).json()["pass_status"] is None  # a pull without its pass says nothing of any pass

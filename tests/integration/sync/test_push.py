@@ -136,8 +136,10 @@ async def test_attendance_once_per_trainee_and_csv(client, admin: Admin, clock) 
     r = await client.get(f"/api/admin/training/sessions/{sid}/attendance.csv", headers=await admin.staff("outlet_staff", outlet_id=oid))
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(r.text.lstrip("\ufeff"))))
-    assert [row[2] for row in rows[1:]] == [f"pass:{phone.serial}", "no:T-0042"]
-    assert rows[1][4] == "赵学员" and rows[1][0] == "养老护理"
+    # one column each: trainee number (typed), pass number and name (scanned)
+    assert rows[0][2:5] == ["学员编号 trainee number", "证号 pass", "姓名 name"], rows[0]
+    assert [row[2:5] for row in rows[1:]] == [["", str(phone.serial), "赵学员"], ["T-0042", "", ""]]
+    assert rows[1][0] == "养老护理" and rows[1][1] == today
     pulled = (await staff.pull(client, outlet_id=oid)).json()
     assert pulled["sessions"] == [{"session_id": sid, "course": "养老护理", "day": today}]
     # an outlet's sessions are pulled only by a phone tied to it
