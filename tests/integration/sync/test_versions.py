@@ -12,8 +12,9 @@ from tests.records import Device, uuid7
 
 async def checkins(admin: Admin, worker: Device, n: int = 2) -> list[dict]:
     """`n` records to push: the device's reviews of `n` workers' live frames, shown now."""
-    now = Device.now_of(admin.c)
-    return [{**worker.record("review", frame=(await admin.enrolled_phone()).live(now), stars=5), "at": now} for _ in range(n)]
+    phones = [await admin.enrolled_phone() for _ in range(n)]
+    now = Device.now_of(admin.c)  # after the passes and their agencies' keys exist: a frame never predates its key
+    return [{**worker.record("review", frame=phone.live(now), stars=5), "at": now} for phone in phones]
 
 
 def stored(database_url: str, device: Device) -> tuple[list[tuple], list[tuple]]:
