@@ -32,6 +32,40 @@ async function refuseSecond(kind: "review" | "complaint", visitId: string, frame
 }
 
 const TAGS = ["punctual", "professional", "polite", "clean", "careful", "friendly"] as const;
+
+/** A review's stars, tags and comment: the household's review form and the records page's correction both use it.
+ * `testid`: the prefix of the star buttons' and the comment's test ids ("" → star-N; "fix-" → fix-star-N, fix-comment). */
+export function ReviewFields({ stars, setStars, tags, setTags, comment, setComment, testid = "", rows = 4 }: {
+  stars: number; setStars: (n: number) => void; tags: string[]; setTags: (x: string[]) => void;
+  comment: string; setComment: (x: string) => void; testid?: string; rows?: number;
+}) {
+  return (
+    <>
+      <fieldset>
+        <legend>{t("review.stars")}</legend>
+        <div class="stars">
+          {[1, 2, 3, 4, 5].map((n) => (
+            <button type="button" key={n} aria-pressed={n <= stars} aria-label={t("verdict.star_n", { n })} data-testid={`${testid}star-${n}`}
+              class={n <= stars ? "star on" : "star"} onClick={() => setStars(n)}>★</button>
+          ))}
+        </div>
+      </fieldset>
+      <fieldset>
+        <legend>{t("review.tags")}</legend>
+        <div class="chips">
+          {TAGS.map((k) => (
+            <button type="button" key={k} aria-pressed={tags.includes(k)} class={tags.includes(k) ? "chip on" : "chip"}
+              onClick={() => setTags(tags.includes(k) ? tags.filter((x) => x !== k) : [...tags, k])}>{t(`tag.${k}` as Key)}</button>
+          ))}
+        </div>
+      </fieldset>
+      <label>{t("review.comment")}
+        <textarea maxLength={500} rows={rows} value={comment} data-testid={testid ? `${testid}comment` : undefined}
+          onInput={(e) => setComment((e.target as HTMLTextAreaElement).value)} />
+      </label>
+    </>
+  );
+}
 const CATEGORIES = ["service_quality", "conduct", "safety", "property", "identity", "price", "other"] as const;
 
 /** A household's review of the visit it just verified; saved on the phone first. */
@@ -51,27 +85,7 @@ export function ReviewForm({ frame, visitId, at, who, onDone }: { frame: string;
       if (await trySave(save, setError)) onDone();
     }}>
       <h2>{t("review.title")}</h2>
-      <fieldset>
-        <legend>{t("review.stars")}</legend>
-        <div class="stars">
-          {[1, 2, 3, 4, 5].map((n) => (
-            <button type="button" key={n} aria-pressed={n <= stars} aria-label={t("verdict.star_n", { n })} data-testid={`star-${n}`}
-              class={n <= stars ? "star on" : "star"} onClick={() => setStars(n)}>★</button>
-          ))}
-        </div>
-      </fieldset>
-      <fieldset>
-        <legend>{t("review.tags")}</legend>
-        <div class="chips">
-          {TAGS.map((k) => (
-            <button type="button" key={k} aria-pressed={tags.includes(k)} class={tags.includes(k) ? "chip on" : "chip"}
-              onClick={() => setTags(tags.includes(k) ? tags.filter((x) => x !== k) : [...tags, k])}>{t(`tag.${k}` as Key)}</button>
-          ))}
-        </div>
-      </fieldset>
-      <label>{t("review.comment")}
-        <textarea maxLength={500} value={comment} onInput={(e) => setComment((e.target as HTMLTextAreaElement).value)} rows={4} />
-      </label>
+      <ReviewFields stars={stars} setStars={setStars} tags={tags} setTags={setTags} comment={comment} setComment={setComment} />
       {error && <p class="error" role="alert" data-testid="save-error">{error}</p>}
       <button class="primary" type="submit" data-testid="review-submit">{t("review.submit")}</button>
     </form>

@@ -7,6 +7,7 @@ import { now } from "../app/state";
 import { type OutboxRecord, kvGet, kvSet } from "../app/store";
 import { useOutbox } from "../app/useOutbox";
 import * as dp1 from "../dp1";
+import { ReviewFields } from "./Forms";
 import { TRAINEE_NUMBER, trySave } from "./save";
 import { parseVisitCode } from "./Verdict";
 
@@ -18,7 +19,6 @@ const STEP = 30;
 const VISIT_CODE_WINDOW = 3600;
 const VISIT_CODE_SKEW = 300;
 
-const TAGS = ["punctual", "professional", "polite", "clean", "careful", "friendly"] as const;
 const CATEGORIES = ["service_quality", "conduct", "safety", "property", "identity", "price", "other"] as const;
 
 /** Why a record's proof can no longer be made good (a correction keeps the moment the proof was made, so a stale
@@ -132,27 +132,8 @@ function Fix({ r, onClose }: { r: OutboxRecord; onClose: () => void }) {
       )}
       {r.kind === "review" && (
         <>
-          <fieldset>
-            <legend>{t("review.stars")}</legend>
-            <div class="stars">
-              {[1, 2, 3, 4, 5].map((n) => (
-                <button type="button" key={n} aria-pressed={n <= stars} aria-label={`${n}`} data-testid={`fix-star-${n}`}
-                  class={n <= stars ? "star on" : "star"} onClick={() => setStars(n)}>★</button>
-              ))}
-            </div>
-          </fieldset>
-          <fieldset>
-            <legend>{t("review.tags")}</legend>
-            <div class="chips">
-              {TAGS.map((k) => (
-                <button type="button" key={k} aria-pressed={tags.includes(k)} class={tags.includes(k) ? "chip on" : "chip"}
-                  onClick={() => setTags(tags.includes(k) ? tags.filter((x) => x !== k) : [...tags, k])}>{t(`tag.${k}` as Key)}</button>
-              ))}
-            </div>
-          </fieldset>
-          <label>{t("review.comment")}
-            <textarea maxLength={500} rows={3} value={comment} data-testid="fix-comment" onInput={(e) => setComment((e.target as HTMLTextAreaElement).value)} />
-          </label>
+          <ReviewFields stars={stars} setStars={setStars} tags={tags} setTags={setTags} comment={comment} setComment={setComment}
+            testid="fix-" rows={3} />
         </>
       )}
       {r.kind === "complaint" && (
