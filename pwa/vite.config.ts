@@ -1,5 +1,59 @@
-import { defineConfig } from "vite";
+import { readdir, readFile, stat, writeFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { brotliCompress, constants, gzip } from "node:zlib";
+import { promisify } from "node:util";
+import { defineConfig, type Plugin } from "vite";
 import { VitePWA } from "vite-plugin-pwa";
+
+// Precompressed assets (issue 12): after the whole build is written (the service worker and the web manifest
+// included, which vite-plugin-pwa writes in its own closeBundle), every compressible file gets a .br and a .gz
+// beside it, made once at the highest levels; server/web.py picks the one the browser accepts. Node's own zlib:
+// compression plugins from npm compress Rollup's bundle and public/, not the service worker built afterwards.
+const COMPRESSIBLE = /\.(js|mjs|css|html|wasm|svg|webmanifest|json)$/;
+const brotli = promisify(brotliCompress);
+const gz = promisify(gzip);
+
+async function* files(dir: string): AsyncGenerator<string> {
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const full = join(dir, entry.name);
+    if (entry.isDirectory()) yield* files(full);
+    else yield full;
+  }
+}
+
+function precompress(): Plugin {
+  let outDir = "dist";
+  return {
+    name: "doorpass-precompress",
+    apply: "build",
+    configResolved(config) {
+      outDir = resolve(config.root, config.build.outDir);
+    },
+    closeBundle: {
+      order: "post",
+      sequential: true,
+      async handler() {
+        const jobs: Promise<void>[] = [];
+        for await (const path of files(outDir)) {
+          if (!COMPRESSIBLE.test(path) || (await stat(path)).size < 256) continue;
+          jobs.push(
+            (async () => {
+              const raw = await readFile(path);
+              const [br, gzipped] = await Promise.all([
+                brotli(raw, { params: { [constants.BROTLI_PARAM_QUALITY]: 11, [constants.BROTLI_PARAM_SIZE_HINT]: raw.length } }),
+                gz(raw, { level: 9 }),
+              ]);
+              // A compressed copy no smaller than the file is not written: the server then sends the file itself.
+              if (br.length < raw.length) await writeFile(path + ".br", br);
+              if (gzipped.length < raw.length) await writeFile(path + ".gz", gzipped);
+            })(),
+          );
+        }
+        await Promise.all(jobs);
+      },
+    },
+  };
+}
 
 // The root key verifiers pin is baked into the build (make run / the e2e tests pass it in).
 const ROOT_PUB = process.env.DOORPASS_ROOT_PUB ?? "";
@@ -36,5 +90,6 @@ export default defineConfig({
         ],
       },
     }),
+    precompress(),
   ],
 });

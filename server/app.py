@@ -69,9 +69,12 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             title="DoorPass 安心上门证 API", version="0.1.0", path="/schema", render_plugins=[JsonRenderPlugin()]
         ),
         request_max_body_size=body_limits.DEFAULT,
-        # Answers of 1 KiB and more are gzipped for clients that accept it (the PWA's scripts and styles, the lists,
-        # pull pages): a first visit downloads a third as much. (Precompressed assets: issue 12.)
-        compression_config=CompressionConfig(backend="gzip", minimum_size=1024, gzip_compress_level=6),
+        # API answers of 1 KiB and more are gzipped for clients that accept it (the lists, pull pages). The PWA's
+        # files come precompressed from the build (brotli and gzip): their handler's opt (server.web.SKIP_COMPRESSION)
+        # keeps this middleware off them, which would otherwise gzip a .br body a second time.
+        compression_config=CompressionConfig(
+            backend="gzip", minimum_size=1024, gzip_compress_level=6, exclude_opt_key="precompressed"
+        ),
         debug=False,
         logging_config=None,
     )

@@ -20,6 +20,8 @@ from tests.conftest import DATABASES, PG_HOST, PG_PORT, _pg_create, _pg_drop, _r
 from tests.dbquery import run_sync
 from tests.served import ROOT, Served
 
+ARTEFACTS = Path(os.environ.get("DOORPASS_E2E_ARTEFACTS", ROOT / "test-results" / "e2e"))
+"""Every browser test's screenshots: one folder under the repository (gitignored; CI keeps it)."""
 CHROMIUM = os.environ.get("DOORPASS_CHROMIUM", "/usr/bin/chromium")
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
@@ -195,3 +197,69 @@ def visit_code(serial: int, at: int | None = None, household_priv: bytes | None 
 
     return visitcode.make(household_priv or crypto.new_signing_key(), str(uuid.uuid4()),
                           crypto.b64u_encode(os.urandom(16)), serial, int(time.time()) if at is None else at)
+
+
+def artefact(name: str) -> Path:
+    """Where a screenshot named `name` (without .png) is kept."""
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTEFACTS / f"{name}.png"
+
+
+# Every visible button-like target of the page outside the status bar: its text, how many lines its words take (the
+# most distinct line tops of any one of its text nodes: a label and a state pill side by side are one line each) and
+# its content height against the line height (which counts every line, however the words are split into nodes).
+BUTTONS = """() => [...document.querySelectorAll('button, a.button, label.button, label.big')]
+  .filter(e => e.offsetParent !== null && !e.closest('.bar') && !e.classList.contains('qr-tap') && e.textContent.trim())
+  .map(e => { const cs = getComputedStyle(e); let lines = 0;
+    const walk = document.createTreeWalker(e, NodeFilter.SHOW_TEXT);
+    for (let n = walk.nextNode(); n; n = walk.nextNode()) {
+      if (!n.textContent.trim()) continue;
+      const r = document.createRange(); r.selectNodeContents(n);
+      const tops = [...r.getClientRects()].filter(x => x.width > 1 && x.height > 1).map(x => x.top).sort((a, b) => a - b);
+      let k = 0, last = -1e9; for (const t of tops) { if (t - last > 3) { k++; last = t; } }
+      lines = Math.max(lines, k); }
+    const lh = parseFloat(cs.lineHeight) || 1.2 * parseFloat(cs.fontSize);
+    const inner = e.getBoundingClientRect().height - parseFloat(cs.paddingTop) - parseFloat(cs.paddingBottom)
+      - parseFloat(cs.borderTopWidth) - parseFloat(cs.borderBottomWidth);
+    return { text: e.textContent.trim().slice(0, 40), lines, ratio: inner / lh, height: e.getBoundingClientRect().height }; })"""
+
+
+def buttons_fit(page) -> list[dict]:  # type: ignore[no-untyped-def]
+    """Assert that every button's words take one or two lines (never three or one word a line) and that nothing runs
+    off the side of the page; answers what was measured."""
+    found = page.evaluate(BUTTONS)
+    tall = [b for b in found if b["lines"] > 2 or b["ratio"] >= 2.5]
+    assert not tall, tall
+    width = page.viewport_size["width"]
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= width
+    return found  # type: ignore[no-any-return]
+
+
+def set_lang(page, lang: str) -> None:  # type: ignore[no-untyped-def]
+    """Switch the page's language the way a person does (the bar's language button), without a reload."""
+    current = page.evaluate("() => localStorage.getItem('lang') || 'zh-CN'")
+    if current != lang:
+        page.click(".bar-lang")
+        page.wait_for_function(f"() => document.documentElement.lang === '{lang}'")
+
+
+def looks(page, side: str, status: str, *, widths: tuple[int, ...] = (360, 1280), top: bool = True) -> list[Path]:  # type: ignore[no-untyped-def]
+    """Screenshots of one screen in zh-CN and English at each width (360 × 740 as a phone, 1280 × 800 as a desktop),
+    named door-<side>-<status>-<lang>-<width>.png; at each, the buttons fit (`buttons_fit`). Leaves the page as it
+    found it (its language, 360 × 740)."""
+    was = page.evaluate("() => localStorage.getItem('lang') || 'zh-CN'")
+    shots = []
+    for lang in ("zh-CN", "en"):
+        set_lang(page, lang)
+        for width in widths:
+            page.set_viewport_size({"width": width, "height": 740 if width <= 480 else 800})
+            if top:
+                page.evaluate("() => window.scrollTo(0, 0)")
+            page.wait_for_timeout(100)
+            buttons_fit(page)
+            path = artefact(f"door-{side}-{status}-{'zh' if lang == 'zh-CN' else 'en'}-{width}")
+            page.screenshot(path=str(path))
+            shots.append(path)
+    page.set_viewport_size({"width": 360, "height": 740})
+    set_lang(page, was)
+    return shots

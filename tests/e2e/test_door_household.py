@@ -2,24 +2,24 @@
 are above the fold, sound and vibration differ for valid and not valid, a second review of one visit is refused on the
 phone, the typed pass number gets the visit code, and 关怀模式 makes text and targets large.
 
-Screenshots are kept under $DOORPASS_ARTIFACTS/household (default /tmp/doorpass-artifacts: tests/e2e/artifacts is not
-git-ignored).
+Screenshots go to test-results/e2e/ (conftest.ARTEFACTS): door-household-<case>.png, and for every status the verdict
+in zh-CN and English at 360 and 1280 px wide, door-household-<status>-<lang>-<width>.png.
 """
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 import segno
 
 import crypto
-from tests.e2e.conftest import first_visit
+from tests.e2e.conftest import artefact, first_visit, looks, set_lang
+from tests.records import VERSIONS, Device, uuid7
 from tests.served import Phone
 
-ARTIFACTS = Path(os.environ.get("DOORPASS_ARTIFACTS", "/tmp/doorpass-artifacts")) / "household"
 W, H = 360, 740
 
 # Records what the page asks of the vibrator and the speaker (WebAudio oscillators), before any of its own code runs.
@@ -83,10 +83,9 @@ def in_fold(page, selector: str) -> None:  # type: ignore[no-untyped-def]
 
 
 def shot(page, name: str, *, top: bool = True) -> None:  # type: ignore[no-untyped-def]
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     if top:
         page.evaluate("() => window.scrollTo(0, 0)")
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+    page.screenshot(path=str(artefact(f"door-household-{name}")))
 
 
 def background(page) -> str:  # type: ignore[no-untyped-def]
@@ -127,6 +126,10 @@ def test_every_household_status_has_its_own_screen(server, launch, tmp_path, pho
     if result == "valid":
         page.wait_for_selector("[data-testid=verdict-photo]", timeout=10000)
     shot(page, case)
+    if not english:  # the verdict in zh-CN and English at 360 and 1280 px: every button on one or two lines
+        if result == "valid":
+            page.wait_for_selector("[data-testid=visit-qr][data-ready]")
+        looks(page, "household", case)
     colour = v.get_attribute("data-colour")
     calm = page.locator("[data-testid=verdict-holder]:not(.warn)")
     feel = "ok" if result == "valid" else "caution" if result == "caution" else "alarm"
@@ -135,7 +138,7 @@ def test_every_household_status_has_its_own_screen(server, launch, tmp_path, pho
         assert colour == {"red": "red", "revoked": "alarm"}[result]
         in_fold(page, "[data-testid=report]")
         in_fold(page, "[data-testid=hotline]")
-        assert "Call the hotline 12345" in page.locator("[data-testid=hotline]").inner_text()
+        assert "Call hotline 12345" in page.locator("[data-testid=hotline]").inner_text()
     elif result == "valid":
         assert (colour, head, door) == ("green", "有效", "可以开门")
         page.wait_for_selector("[data-testid=verdict-photo]", timeout=10000)
@@ -151,8 +154,15 @@ def test_every_household_status_has_its_own_screen(server, launch, tmp_path, pho
     elif result == "caution":
         assert colour == "yellow" and background(page) == "rgb(245, 196, 0)"
         assert "健康体检" in page.locator("[data-testid=verdict-reason]").inner_text()
-        for key in ("verdict-reason", "verdict-todo", "verdict-name"):
-            in_fold(page, f"[data-testid={key}]")
+        for lang in ("zh-CN", "en"):  # what it means, the reason and what to do, whole, above the fold in both languages
+            set_lang(page, lang)
+            page.evaluate("() => window.scrollTo(0, 0)")
+            for key in ("verdict-explain", "verdict-reason", "verdict-todo", "verdict-name"):
+                in_fold(page, f"[data-testid={key}]")
+            # the agency's reason in the language on screen, switched with it
+            reason = page.locator("[data-testid=verdict-reason]").inner_text()
+            assert ("Health check" in reason) if lang == "en" else ("健康体检" in reason), reason
+        set_lang(page, "zh-CN")
         page.wait_for_selector("[data-testid=visit-qr][data-ready]")
     elif result == "red":
         assert colour == "red" and "不要开门" in door
@@ -241,7 +251,9 @@ def test_a_second_review_of_one_visit_is_refused_on_the_phone(server, launch, tm
 def test_typed_pass_number_gets_photo_and_visit_code(server, launch, phones) -> None:  # type: ignore[no-untyped-def]
     ctx, page = household(server, launch)
     phone = phones["caution"]
+    looks(page, "household", "verify-entry")
     page.click("text=输入证号和动态码")
+    looks(page, "household", "verify-typed")
     page.fill("input[inputmode=numeric] >> nth=0", str(phone.serial))
     page.fill("input[inputmode=numeric] >> nth=1", f"{crypto.totp_code(phone.secret, int(time.time()) // 30):06d}")
     page.click("button[type=submit]")
@@ -300,3 +312,104 @@ def test_care_mode_large_text_large_targets_and_read_aloud(server, launch, tmp_p
     page.click("[data-testid=care-switch]")
     assert "care" not in (page.get_attribute("html", "class") or "").split()
     assert size(".tagline") < 24
+
+
+# A Mandarin voice for headless Chromium, which has none: getVoices answers one zh-CN voice, and speak() records what
+# it was given (text, language, voice) instead of speaking. Installed before any of the page's own code runs.
+FAKE_SPEECH = """
+window.__spoken = [];
+const zh = { name: 'Fake Mandarin', lang: 'zh-CN', voiceURI: 'fake-zh-CN', localService: true, default: true };
+window.SpeechSynthesisUtterance = class { constructor(text) { this.text = text; this.lang = ''; this.voice = null;
+  this.rate = 1; this.pitch = 1; this.volume = 1; } };
+Object.defineProperty(window, 'speechSynthesis', { configurable: true, value: {
+  getVoices: () => [zh], speaking: false, pending: false, paused: false,
+  speak: (u) => { window.__spoken.push({ text: u.text, lang: u.lang, voice: u.voice && u.voice.name }); },
+  cancel() {}, pause() {}, resume() {}, addEventListener() {}, removeEventListener() {} } });
+"""
+
+
+def test_care_mode_reads_the_verdict_aloud_in_mandarin(server, launch, tmp_path, phones) -> None:  # type: ignore[no-untyped-def]
+    """With a zh-CN voice (a fake one: headless Chromium has none), 关怀模式 speaks the verdict in Mandarin with the
+    verdict's own words, for valid and for revoked, even when the screen is in English; "read again" says it again."""
+    ctx = launch()
+    ctx.add_init_script(FAKE_SPEECH)
+    page = ctx.new_page()
+    first_visit(page, server.base + "/")
+    page.click("[data-testid=care-switch]")
+    page.goto(server.base + "/verify")
+    page.wait_for_selector("[data-testid=start-scan]")
+    spoken = lambda: page.evaluate("() => window.__spoken")  # noqa: E731
+
+    v = scan_photo(page, tmp_path, phones["valid"].live())
+    assert v.get_attribute("data-result") == "valid"
+    page.wait_for_function("() => window.__spoken.length > 0")
+    page.wait_for_selector("[data-testid=read-again]")
+    assert page.locator("[data-testid=no-voice]").count() == 0
+    said = spoken()[-1]
+    assert said["lang"] == "zh-CN" and said["voice"] == "Fake Mandarin", said
+    name = page.locator("[data-testid=verdict-name]").inner_text()
+    for words in ("有效", "可以开门", name):
+        assert words in said["text"], (words, said)
+    assert "请勿开门" not in said["text"]
+    n = len(spoken())
+    page.click("[data-testid=read-again]")
+    page.wait_for_function(f"() => window.__spoken.length > {n}")
+    assert spoken()[-1]["text"] == said["text"]
+    shot(page, "care-spoken-valid")
+
+    # Revoked, with the screen in English: still read in Mandarin, the alarm's words.
+    page.goto(server.base + "/verify")
+    page.wait_for_selector("[data-testid=start-scan]")
+    set_lang(page, "en")
+    n = len(spoken())
+    v = scan_photo(page, tmp_path, phones["revoked"].live())
+    assert v.get_attribute("data-result") == "revoked"
+    page.wait_for_function(f"() => window.__spoken.length > {n}")
+    said = spoken()[-1]
+    assert said["lang"] == "zh-CN" and said["voice"] == "Fake Mandarin", said
+    for words in ("已注销", "请勿开门"):
+        assert words in said["text"], (words, said)
+    assert "可以开门" not in said["text"] and "Revoked" not in said["text"]
+    assert "Do not open the door" in page.locator("[data-testid=verdict-door]").inner_text()  # the screen stays English
+    shot(page, "care-spoken-revoked-en")
+
+
+def _push(base: str, device: Device, records: list[dict]) -> list[dict]:
+    """Push signed records from a phone driven from Python (registered first), as the PWA's outbox does."""
+    device.register(base)
+    body, headers = device.push_request({"device_id": device.id, "records": records, **VERSIONS})
+    r = httpx.post(f"{base}/api/sync/push", content=body, headers=headers, timeout=30)
+    assert r.status_code == 200, r.text
+    return r.json()["receipts"]  # type: ignore[no-any-return]
+
+
+def test_the_verdict_shows_the_rating_from_confirmed_visits(server, launch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A worker checks in with a household's visit code and that household's review of the visit confirms it; another
+    phone's review with no check-in behind it does not count. The household scanning the pass online sees ★★★★☆ 4.0
+    from 1 confirmed visit."""
+    worker = server.phone("valid")
+    now = int(time.time())
+    home, stranger = Device(), Device()
+    visit = uuid7()
+    checkin = {**worker.device.record("checkin", visit_id=visit, serial=worker.serial, service="cleaning",
+                                      visit_code=home.visit_code(visit, worker.serial, now)), "at": now}
+    assert [r["status"] for r in _push(server.base, worker.device, [checkin])] == ["applied"]
+    review = {**home.record("review", frame=worker.live(now), visit_id=visit, stars=4, tags=[], comment="准时"), "at": now}
+    unconfirmed = {**stranger.record("review", frame=worker.live(now), stars=1, tags=[], comment="没来过"), "at": now}
+    receipts = _push(server.base, home, [review]) + _push(server.base, stranger, [unconfirmed])
+    assert [r["status"] for r in receipts] == ["applied", "applied"], receipts
+    st, rating = server.call(f"/api/passes/{worker.serial}/rating")
+    assert st == 200 and rating["confirmed_count"] == 1 and rating["average"] == 4.0, rating
+
+    ctx, page = household(server, launch)
+    v = scan_photo(page, tmp_path, worker.live())
+    assert v.get_attribute("data-result") == "valid"
+    shown = page.locator("[data-testid=verdict-rating]")
+    page.wait_for_function("() => /确认上门/.test(document.querySelector('[data-testid=verdict-rating]')?.textContent ?? '')")
+    text = shown.inner_text()
+    assert "★★★★☆" in text and "4.0 分" in text and "（1 次确认上门）" in text, text
+    assert "2.5" not in text and "2 次" not in text, text
+    page.locator("[data-testid=verdict-rating]").scroll_into_view_if_needed()
+    shot(page, "rating-confirmed", top=False)
+    set_lang(page, "en")
+    assert "4.0 (confirmed visits: 1)" in shown.inner_text()

@@ -12,7 +12,7 @@ import uuid
 from pathlib import Path
 
 from tests.dbquery import rows
-from tests.e2e.conftest import device_id, first_visit, outlet_staff, sign_in_outlet_phone
+from tests.e2e.conftest import device_id, first_visit, looks, outlet_staff, sign_in_outlet_phone
 from tests.served import ROOT
 
 ARTEFACTS = Path(os.environ.get("DOORPASS_E2E_ARTEFACTS", ROOT / "test-results" / "e2e"))
@@ -63,6 +63,7 @@ def test_an_outlet_phone_is_tied_by_its_staff_and_works_offline(server, launch) 
     assert page.inner_text("[data-testid=outlet-name]") == f"服务网点：{me['outlet_name']}"
     assert rows(server.database_url, "SELECT outlet_id FROM outlet_devices WHERE device_id = ?", device) == [(me["outlet_id"],)]
     _shoot(page, "outlet-tied")
+    looks(page, "outlet", "tied")  # zh-CN and English, 360 and 1280 px: every button on one or two lines
 
     # No signal: after a reload the phone still knows its outlet, opens a session and checks a trainee in.
     ctx.set_offline(True)
@@ -76,6 +77,7 @@ def test_an_outlet_phone_is_tied_by_its_staff_and_works_offline(server, launch) 
     page.wait_for_selector("text=签到成功")
     assert me["outlet_name"] in page.inner_text("[data-testid=outlet-name]")
     _shoot(page, "outlet-session-offline")
+    looks(page, "outlet", "session-offline")
     assert rows(server.database_url, "SELECT id FROM training_sessions WHERE course = ?", course) == []
 
     # Signal again: the session and its attendance are applied, for this outlet, from this phone.

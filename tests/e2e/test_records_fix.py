@@ -8,16 +8,28 @@ Screenshots at 360 × 740 go to `test-results/e2e/` (or $DOORPASS_E2E_ARTEFACTS;
 from __future__ import annotations
 
 import csv
+import datetime
 import io
-import os
+import time
 import uuid
 from pathlib import Path
 
-from tests.dbquery import rows
-from tests.e2e.conftest import device_id, first_visit, outlet_staff, tie_outlet_phone
-from tests.served import ROOT
+import segno
 
-ARTEFACTS = Path(os.environ.get("DOORPASS_E2E_ARTEFACTS", ROOT / "test-results" / "e2e"))
+from tests.dbquery import rows
+from tests.e2e.conftest import (
+    ARTEFACTS,
+    device_id,
+    enroll_in_browser,
+    first_visit,
+    lists_loaded,
+    looks,
+    outlet_staff,
+    set_lang,
+    tie_outlet_phone,
+    visit_code,
+)
+
 REC = "[data-testid=record]"
 
 
@@ -76,6 +88,7 @@ def test_refused_records_are_corrected_and_resent_or_discarded(server, launch) -
     assert session.locator("[data-testid=record-fix]").inner_text() == "更正并重发"
     assert page.locator("[data-testid=only-discard]").count() == 0  # nothing here rests on stale proof
     _shoot(page, "records-attention")
+    looks(page, "records", "attention")
     page.click(".bar-lang")  # the reason in English, from the server's own English
     assert "not signed in to a staff account of this outlet" in session.locator("[data-testid=record-reason]").inner_text()
     assert session.locator("[data-testid=record-fix]").inner_text() == "Fix and resend"
@@ -88,6 +101,7 @@ def test_refused_records_are_corrected_and_resent_or_discarded(server, launch) -
     form = page.locator("[data-testid=fix-form]")
     assert form.locator("[data-testid=fix-course]").input_value() == course
     _shoot(page, "records-fix-session")
+    looks(page, "records", "fix-session", top=False)
     form.locator("[data-testid=fix-send]").click()
     page.wait_for_selector(f"{REC}[data-kind=session][data-state=delivered]", timeout=30000)
     new_session = page.locator(f"{REC}[data-kind=session][data-state=delivered]")
@@ -195,3 +209,74 @@ def test_the_trainee_number_is_checked_on_the_phone(server, launch) -> None:  # 
     assert not field.evaluate("e => e.matches(':invalid')")
     assert page.locator("[data-testid=attendance-count]").inner_text() == "已签到 1 人"
     assert not [e for e in errors if "pattern" in e.lower()], errors
+
+
+def test_a_record_whose_proof_is_stale_can_only_be_discarded(server, launch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A check-in made offline reaches the server more than 7 days after the household's verification: the server
+    refuses it (its visit code is no longer proof) and no correction can make it good (a correction keeps the moment
+    the proof was made). The phone says so in the person's words and offers only 作废; once discarded it stays under
+    已作废, is never sent again, and nothing waits to be sent."""
+    code = server.code("valid")
+    ctx = launch()
+    page = ctx.new_page()
+    enroll_in_browser(page, server.base, code["code"])
+    lists_loaded(page)
+    pushed: list[str] = []  # every push's body, from the page and its service worker
+    ctx.on("request", lambda r: pushed.append(r.post_data or "") if r.url.endswith("/api/sync/push") else None)
+
+    # Eight days ago, offline: the household verified, the worker scanned its visit code and checked in.
+    ctx.set_offline(True)
+    then = time.time() - 8 * 86400
+    page.clock.set_system_time(datetime.datetime.fromtimestamp(then, tz=datetime.UTC))
+    visit = tmp_path / "visit.png"
+    segno.make(visit_code(code["serial"], at=int(then)), error="m").save(str(visit), scale=8, border=4)
+    page.click("[data-testid=checkin-scan]")
+    page.set_input_files("[data-testid=scanner-photo]", str(visit))
+    page.click("[data-testid=checkin-submit]")
+    page.wait_for_selector("[data-testid=checkout]")
+
+    # Today, back online: the record leaves and is refused.
+    page.clock.set_system_time(datetime.datetime.now(tz=datetime.UTC))
+    page.goto(server.base + "/records")
+    ctx.set_offline(False)
+    page.wait_for_selector(f"{REC}[data-kind=checkin][data-state=attention]", timeout=30000)
+    rec = page.locator(f"{REC}[data-kind=checkin][data-state=attention]")
+    record_id = rec.get_attribute("data-id")
+    assert any(record_id in body for body in pushed), "the check-in was never pushed"
+    reason = rec.locator("[data-testid=record-reason]").inner_text()
+    assert "服务器未接收" in reason and "7 天后才送达" in reason and "不能再作为凭证" in reason, reason
+    only = rec.locator("[data-testid=only-discard]").inner_text()
+    assert only.startswith("只能作废") and "上门码已超过 7 天" in only, only
+    assert rec.locator("[data-testid=record-fix]").count() == 0  # no correction offered: it could not land
+    assert rec.locator("[data-testid=record-discard]").inner_text() == "作废"
+    assert "1 条记录需处理：凭证已过期，只能作废" in page.inner_text("[data-testid=attention-help]")
+    looks(page, "records", "only-discard")
+    set_lang(page, "en")
+    assert "more than 7 days after the visit" in rec.locator("[data-testid=record-reason]").inner_text()
+    assert rec.locator("[data-testid=only-discard]").inner_text().startswith("Can only be discarded")
+    # the bar's badge keeps its count in view at 360 px (not cut short)
+    assert page.inner_text("[data-testid=waiting-badge]") == "1 to fix"
+    assert page.eval_on_selector("[data-testid=waiting-badge]", "e => e.scrollWidth <= e.clientWidth")
+    set_lang(page, "zh-CN")
+
+    # Discard, confirmed: set aside under 已作废, with when and why; nothing waits; it is not sent again.
+    rec.locator("[data-testid=record-discard]").click()
+    assert "不会再发送" in rec.inner_text()
+    rec.locator("[data-testid=discard-yes]").click()
+    page.wait_for_selector("[data-testid=discarded]")
+    assert page.locator(f"{REC}[data-state=attention]").count() == 0
+    assert page.inner_text("[data-testid=waiting-count]") == "0 条等待发送"
+    assert "需处理" not in page.inner_text("[data-testid=waiting-badge]")
+    before = len(pushed)
+    page.click("[data-testid=send-now]")
+    page.reload()
+    page.wait_for_selector("[data-testid=discarded]")
+    page.click("[data-testid=discarded] summary")
+    gone = page.locator(f"[data-testid=discarded] {REC}[data-id='{record_id}']")
+    assert gone.get_attribute("data-state") == "discarded"
+    assert "作废于" in gone.inner_text() and "7 天后才送达" in gone.inner_text()
+    assert page.inner_text("[data-testid=waiting-count]") == "0 条等待发送"
+    page.wait_for_timeout(1500)
+    assert not [b for b in pushed[before:] if record_id in b], "a discarded record was sent again"
+    assert rows(server.database_url, "SELECT status FROM sync_records WHERE id = ?", record_id) == [("rejected",)]
+    page.screenshot(path=str(ARTEFACTS / "records-only-discard-after-360.png"), full_page=True)

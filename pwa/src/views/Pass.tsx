@@ -182,6 +182,18 @@ export function Pass() {
         </div>
       </section>
 
+      {/* Yellow or red: why, and what to do, right under the card and above the QR (whole, above the fold at 360 × 740);
+          the agency's phone below the check-in. */}
+      {(value === 1 || value === 2) && (
+        <section class={`pass-why ${colour}`} role={value === 2 ? "alert" : undefined} data-testid="pass-why">
+          <h2>{t(value === 1 ? "pass.yellow_title" : "pass.red_title")}</h2>
+          <p data-testid="pass-why-do">{t(value === 1 ? "pass.yellow_do" : "pass.red_do")}</p>
+          <p data-testid="pass-why-reason" class={ownReason ? "reason" : "small"}>
+            {ownReason ? <span data-testid="pass-reason">{t("pass.reason_is", { reason: ownReason })}</span> : t("pass.reason_where")}
+          </p>
+        </section>
+      )}
+
       {revoked ? (
         <section class="pass-why revoked" role="alert" data-testid="pass-revoked">
           <h2>{t("pass.revoked_title")}</h2>
@@ -207,10 +219,7 @@ export function Pass() {
       <CheckinPanel serial={pass.serial} cred={cred} allowCheckin={value !== 2 && value !== 3} />
 
       {(value === 1 || value === 2) && (
-        <section class={`pass-why ${colour}`} role={value === 2 ? "alert" : undefined} data-testid="pass-why">
-          <h2>{t(value === 1 ? "pass.yellow_title" : "pass.red_title")}</h2>
-          <p>{t(value === 1 ? "pass.yellow_do" : "pass.red_do")}</p>
-          {ownReason ? <p data-testid="pass-reason">{t("pass.reason_is", { reason: ownReason })}</p> : <p class="small">{t("pass.reason_where")}</p>}
+        <section class={`pass-why-contact ${colour}`} data-testid="pass-why-contact">
           <Contact agency={agency} phone={entry?.phone} />
         </section>
       )}

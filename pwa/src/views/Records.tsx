@@ -255,13 +255,15 @@ export function Records() {
   const [busy, setBusy] = useState(false);
   const waiting = records.filter((r) => r.state === "saved" || r.state === "sending");
   const attention = records.filter((r) => r.state === "attention").length;
+  // When none of them can be corrected (their proof is stale), the help says so rather than offer a correction.
+  const fixable = records.some((r) => r.state === "attention" && proofProblem(r) === null);
   const old = waiting.some((r) => now() - r.createdAt > WARN_AFTER);
   const held = waiting.find((r) => r.versionHeld)?.versionHeld;
   return (
     <main class="records">
       <h1>{t("records.title")}</h1>
       <p data-testid="waiting-count">{t("records.waiting", { n: waiting.length })}</p>
-      {attention > 0 && <p class="error" data-testid="attention-help">{t("records.attention_help", { n: attention })}</p>}
+      {attention > 0 && <p class="error" data-testid="attention-help">{t(fixable ? "records.attention_help" : "records.attention_help_discard", { n: attention })}</p>}
       {held && (
         <p class="error" role="alert" data-testid="version-held" data-code={held}>
           {t(`sync.${held}`)} {s.updateReady && <button onClick={s.updateReady}>{t("update.apply")}</button>}

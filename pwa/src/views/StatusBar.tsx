@@ -20,7 +20,8 @@ export function StatusBar() {
   const waiting = records.filter((r) => r.state === "saved" || r.state === "sending").length;
   const attention = records.filter((r) => r.state === "attention").length;
   const held = records.find((r) => r.versionHeld && (r.state === "saved" || r.state === "sending"))?.versionHeld;
-  const badge = [attention ? `${t("state.attention")} ${attention}` : t("bar.waiting", { n: waiting })];
+  // Short, so the count is never the part cut off at 360 px.
+  const badge = [attention ? t("bar.attention", { n: attention }) : t("bar.waiting", { n: waiting })];
   if (held) badge.push(t(`sync.short.${held}`));
   return (
     <header class="bar">

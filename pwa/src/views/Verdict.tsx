@@ -1,10 +1,11 @@
 import QRCode from "qrcode";
+import { Fragment } from "preact";
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { uuid7 } from "../app/outbox";
 import { now } from "../app/state";
 import { signText } from "../app/device";
 import { ComplaintForm, ReviewForm, priorRecord } from "./Forms";
-import { type Key, pick, t } from "../i18n";
+import { type Key, getLang, pick, t } from "../i18n";
 import { zhCN } from "../i18n/zh-CN";
 import { dateTime, dayToDate } from "../app/format";
 import { type PhotoState, photoFor } from "../app/photos";
@@ -19,7 +20,10 @@ export interface Shown {
   source: "offline" | "online";
   printed: boolean;
   statusAsOf: number;
+  /** The server's reasons, in zh-CN and in English (the page picks at each render, so a language switch on the
+   * verdict screen switches them too, and the voice always reads the Mandarin ones). */
   reasons: string[];
+  reasonsEn: string[];
   holder?: {
     serial: number;
     name: string;
@@ -79,6 +83,7 @@ export function fromOffline(v: dp1.Verdict, status: dp1.StatusList): Shown {
     printed: v.parsed?.kind === "card",
     statusAsOf: status.issuedAt,
     reasons: [],
+    reasonsEn: [],
     holder: c && IDENTITY.has(v.result)
       ? {
           serial: c.serial, name: c.name, agency: v.issuer?.name ?? `#${c.agencyId}`, agencyId: c.agencyId,
@@ -109,7 +114,8 @@ export function fromServer(a: ServerAnswer, photoDigest?: Uint8Array, typed = fa
     source: "online",
     printed: a.printed_card,
     statusAsOf: a.status_as_of,
-    reasons: a.reasons.map((r, i) => pick(r, a.reasons_en[i])),
+    reasons: a.reasons.map((r, i) => r || a.reasons_en[i] || ""),
+    reasonsEn: a.reasons.map((r, i) => a.reasons_en[i] || r || ""),
     holder: h
       ? {
           serial: h.serial, name: h.name, agency: h.agency.name, agencyId: h.agency.id, services: h.services.map((s) => pick(s.zh, s.en)),
@@ -150,13 +156,18 @@ export function parseVisitCode(text: string): VisitCode | null {
 }
 
 
+/** The server's reasons in the page's language (or in Mandarin, to be read aloud). */
+function reasonsOf(shown: Shown, zh = false): string[] {
+  return zh || getLang() !== "en" ? shown.reasons : shown.reasons.map((r, i) => pick(r, shown.reasonsEn[i]));
+}
+
 /** The words of a verdict, for the live region (in the page's language) or read aloud (always Mandarin). */
 export function verdictWords(shown: Shown, zh = false): string {
   const tr = (k: string) => (zh ? (zhCN as Record<string, string>)[k] ?? "" : t(k as Key));
   const parts = [tr(`result.${shown.result}`), tr(`door.${shown.result}`), tr(`explain.${shown.result}`)];
   const h = shown.holder;
   if (h && SCREENS[shown.result].who !== "none") parts.push(h.name, h.agency);
-  if (shown.reasons.length) parts.push(`${tr("verify.reason")}：${shown.reasons.join("；")}`);
+  if (shown.reasons.length) parts.push(`${tr("verify.reason")}：${reasonsOf(shown, zh).join("；")}`);
   return parts.filter(Boolean).join("。");
 }
 
@@ -188,8 +199,14 @@ function Photo({ h, online }: { h: NonNullable<Shown["holder"]>; online: boolean
   );
 }
 
-function PhoneLink({ phone, label, testid }: { phone: string; label: string; testid: string }) {
-  return <a class="button call" href={telHref(phone)} data-testid={testid}>{label}</a>;
+/** A call button: the words may wrap, the number never does (a cut "021-" / "00000001" reads as two numbers). */
+function PhoneLink({ phone, label, testid }: { phone: string; label: Key; testid: string }) {
+  const [before, after = ""] = t(label, { phone: "\u0000" }).split("\u0000");
+  return (
+    <a class="button call" href={telHref(phone)} data-testid={testid}>
+      <span>{before}<span class="nowrap">{phone}</span>{after}</span>
+    </a>
+  );
 }
 
 /** Who the pass names: photo, name, agency and its phone, services, pass number, validity, health, training, rating.
@@ -216,11 +233,18 @@ function Facts({ h, shown, online, phone, warn }: { h: NonNullable<Shown["holder
       </div>
       <dl>
         <dt>{t("verify.services")}</dt><dd>{h.services.join(t("list.sep"))}</dd>
-        <dt>{t("verify.valid_until")}</dt><dd>{h.validUntil}</dd>
+        <dt>{t("verify.valid_until")}</dt><dd class="nowrap">{h.validUntil}</dd>
         <dt>{t("verify.health")}</dt>
-        <dd data-testid="verdict-health">{h.healthCheck ? `${h.healthCheck.inDate ? t("verify.in_date") : t("verify.lapsed")} ${h.healthCheck.validUntil ?? ""}` : known ? "—" : t("verdict.online_only")}</dd>
+        <dd data-testid="verdict-health">
+          {h.healthCheck ? <>{h.healthCheck.inDate ? t("verify.in_date") : t("verify.lapsed")} <span class="nowrap">{h.healthCheck.validUntil ?? ""}</span></>
+            : known ? "—" : t("verdict.online_only")}
+        </dd>
         <dt>{t("verify.training")}</dt>
-        <dd data-testid="verdict-training">{h.training ? h.training.records.map((r) => `${r.course} (${r.day})`).join(t("list.sep")) || "—" : known ? "—" : t("verdict.online_only")}</dd>
+        <dd data-testid="verdict-training">
+          {h.training ? (h.training.records.length ? h.training.records.map((r, i) => (
+            <Fragment key={i}>{i > 0 && t("list.sep")}{r.course} <span class="nowrap">({r.day})</span></Fragment>
+          )) : "—") : known ? "—" : t("verdict.online_only")}
+        </dd>
         <dt>{t("verdict.rating")}</dt><dd><Stars r={rating} /></dd>
       </dl>
     </div>
@@ -297,7 +321,7 @@ function ReportPanel({ frame, h, hotline, result, visitKey }: { frame?: string; 
         {canFile && state !== "form" && (
           <button class="report-btn" onClick={() => void open()} data-testid="report">{t("verdict.report")}</button>
         )}
-        <PhoneLink phone={hotline} label={t("verdict.hotline", { phone: hotline })} testid="hotline" />
+        <PhoneLink phone={hotline} label="verdict.hotline" testid="hotline" />
       </div>
       {!frame && h && <p class="small">{t("verdict.report_typed")}</p>}
       {refused && <p class="error" role="alert" data-testid="dup-refused">{refused}</p>}
@@ -357,13 +381,13 @@ export function VerdictCard({ shown, online, onAgain, frame }: { shown: Shown; o
       </div>
       <p class="door" data-testid="verdict-door">{t(`door.${shown.result}` as Key)}</p>
       {shown.result !== "revoked" && <p class="explain" data-testid="verdict-explain">{t(`explain.${shown.result}` as Key)}</p>}
-      {shown.reasons.length > 0 && <p class="reason" data-testid="verdict-reason">{t("verify.reason")}: {shown.reasons.join("；")}</p>}
+      {shown.reasons.length > 0 && <p class="reason" data-testid="verdict-reason">{t("verify.reason")}: {reasonsOf(shown).join(getLang() === "en" ? "; " : "；")}</p>}
       {showReport && hotline && <ReportPanel frame={frame} h={h} hotline={hotline} result={shown.result} visitKey={visitKey} />}
       {shown.result === "revoked" && (
         <div class="alarm-who" data-testid="alarm-who">
           {h && <p>{t("verdict.revoked_name")}: <strong data-testid="verdict-name">{h.name}</strong> · {t("verdict.pass_no")} {h.serial}</p>}
           {h && <p>{t("verify.agency")}: <strong>{h.agency}</strong></p>}
-          {h && phone && <PhoneLink phone={phone} label={t("verdict.call_agency", { phone })} testid="verdict-agency-phone" />}
+          {h && phone && <PhoneLink phone={phone} label="verdict.call_agency" testid="verdict-agency-phone" />}
         </div>
       )}
       {todo && <p class="todo" data-testid="verdict-todo">{t(todo)}</p>}
