@@ -1,4 +1,5 @@
-"""`python -m server COMMAND`: init (migrate + keys), seed-demo, create-regulator, serve, root-pub, rotate-master-key."""
+"""`python -m server COMMAND`: init (migrate + keys), seed-demo, create-regulator, serve, root-pub, rotate-master-key,
+create-db."""
 
 from __future__ import annotations
 
@@ -131,12 +132,52 @@ def _rotate() -> int:
     return 0
 
 
+async def _create_db() -> str:
+    """Create DATABASE_URL's PostgreSQL database when it does not exist (connecting to the server's `postgres`
+    database with the same user): for `make run-pg`."""
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    url = make_url(get_settings().database_url)
+    if not url.drivername.startswith("postgresql") or not url.database:
+        return f"not a PostgreSQL database: {url.drivername}"
+    conn = await asyncpg.connect(host=url.host or "127.0.0.1", port=url.port or 5432, user=url.username,
+                                 password=url.password, database="postgres")
+    try:
+        if await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", url.database):
+            return f"database {url.database} exists"
+        name = url.database.replace('"', '""')
+        await conn.execute(f'CREATE DATABASE "{name}"')
+        return f"database {url.database} created"
+    finally:
+        await conn.close()
+
+
 def _address(host: str, port: int) -> str:
     """The address a person opens for this host and port (an IPv6 literal in brackets)."""
     shown = "127.0.0.1" if host in ("0.0.0.0", "") else host
     if ":" in shown:
         shown = f"[{shown}]"
     return f"http://{shown}:{port}"
+
+
+def _bind_shared_socket_as_tcp() -> None:
+    """uvicorn binds the socket its worker processes share with `proto` 0, and asyncio sets TCP_NODELAY only on
+    sockets whose `proto` is TCP: without this every answer of a multi-process server waits for the client's delayed
+    ACK (~40 ms; docs/perf.md). One process binds through the event loop and is not affected."""
+    import socket
+
+    from uvicorn.config import Config
+
+    bind = Config.bind_socket
+
+    def bind_tcp(self: Config) -> socket.socket:
+        sock = bind(self)
+        if sock.family in (socket.AF_INET, socket.AF_INET6) and sock.proto == 0:
+            sock = socket.socket(sock.family, sock.type, socket.IPPROTO_TCP, fileno=sock.detach())
+        return sock
+
+    Config.bind_socket = bind_tcp  # type: ignore[method-assign]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -154,6 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     reg.add_argument("--name", default="监管部门", help="the name shown for the account")
     sub.add_parser("root-pub", help="print the root public key (b64u) that verifiers pin")
     sub.add_parser("rotate-master-key", help="make a new master key and re-seal every sealed value under it")
+    sub.add_parser("create-db", help="create DATABASE_URL's PostgreSQL database if it does not exist (make run-pg)")
     args = parser.parse_args(argv)
     settings = get_settings()
     if args.cmd == "init":
@@ -167,8 +209,12 @@ def main(argv: list[str] | None = None) -> int:
         print(asyncio.run(_root_pub()))
     elif args.cmd == "rotate-master-key":
         return _rotate()
+    elif args.cmd == "create-db":
+        print(asyncio.run(_create_db()))
     elif args.cmd == "serve":
         import uvicorn
+
+        _bind_shared_socket_as_tcp()
 
         if args.workers > 1 and settings.is_sqlite:
             print("several server processes need PostgreSQL: set DATABASE_URL", file=sys.stderr)

@@ -13,8 +13,8 @@ from crypto import Keyring
 from server.auth import Actor, Principal, principal_of
 from server.clock import Clock
 from server.db.engine import Database
+from server.domain.lists.services import ListCache
 from server.domain.verify.journal import Journal
-from server.domain.verify.services import ListCache
 from server.settings import Settings
 
 

@@ -11,6 +11,7 @@ from litestar.exceptions import HTTPException, NotFoundException, ValidationExce
 from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from redis.exceptions import RedisError
+from sqlalchemy.exc import DBAPIError
 
 if TYPE_CHECKING:
     from litestar import Litestar
@@ -151,8 +152,20 @@ def store_down_handler(request: Request, exc: Exception) -> Response:
                     status_code=503, headers={"Retry-After": "5"})
 
 
+def database_gone_handler(request: Request, exc: DBAPIError) -> Response:
+    """The database connection was lost under the request (failover, restart, connection ended): the transaction was
+    rolled back, so a 503 to retry (a resent push answers `duplicate` if the commit did happen), not a 500. Any other
+    database error stays a 500."""
+    if not exc.connection_invalidated:
+        return internal_handler(request, exc)
+    log.error("the database connection was lost (%s) on %s %s", type(exc.orig).__name__, request.method, request.url.path)
+    return Response(_body("unavailable", "服务暂时不可用，请稍后再试", "The service is briefly unavailable; please try again"),
+                    status_code=503, headers={"Retry-After": "1"})
+
+
 EXCEPTION_HANDLERS = {
     RedisError: store_down_handler,
+    DBAPIError: database_gone_handler,
     DomainError: domain_error_handler,
     ValidationException: validation_handler,
     NotFoundException: not_found_handler,

@@ -8,9 +8,14 @@ under a row lock so that several server processes never hand out one `seq` twice
 
 from __future__ import annotations
 
+import asyncio
+import gzip
 import hashlib
 import json
 import secrets
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,6 +25,9 @@ from crypto import Keyring
 from server.db.models import Agency, ListState, SigningKey
 from server.errors import Conflict
 from server.secrets import open_signing_key, seal_signing_key
+
+if TYPE_CHECKING:
+    from server.db.engine import Database
 
 ROOT_KID = "root"
 STATUS_KID = "status"
@@ -152,6 +160,7 @@ async def resign_trust(session: AsyncSession, master: Keyring, *, now: int) -> N
     seq = row.seq + 1
     env = crypto.build_trust(unseal_key(master, root), seq=seq, issued_at=now, status_pub=status.pub, issuers=issuers)
     _store(row, env, seq=seq, now=now)
+    _note_change(session)
 
 
 async def resign_status(session: AsyncSession, master: Keyring, *, now: int, changes: dict[int, int] | None = None) -> int:
@@ -168,6 +177,7 @@ async def resign_status(session: AsyncSession, master: Keyring, *, now: int, cha
     seq = row.seq + 1
     env = crypto.build_status(unseal_key(master, key), seq=seq, issued_at=now, size=row.size, bitstring=row.bitstring)
     _store(row, env, seq=seq, now=now)
+    _note_change(session)
     return seq
 
 
@@ -191,3 +201,143 @@ async def opened_lists(session: AsyncSession) -> tuple[crypto.TrustList, crypto.
     status = crypto.open_status(json.loads(status_row.envelope), trust.status_pub)
     return trust, status
 
+
+
+# --- The lists in memory -------------------------------------------------------------------------------------------
+
+MAX_AGE = 2.0
+"""Seconds a process serves its in-memory lists before it asks the database whether they changed (one small query of
+both etags). A change made by this process is seen at its next request (`_note_change`); a change made by another
+process (another server on the same database) within `MAX_AGE` seconds plus one request's time."""
+
+_changes: dict[int, int] = {}
+"""Per database pool (id of the engine's pool: one per `Database`), how many re-signed lists this process committed."""
+
+
+def _pool_key(session: AsyncSession) -> int:
+    return id(session.sync_session.get_bind().pool)  # type: ignore[union-attr]  # an Engine or its OptionEngine
+
+
+def _note_change(session: AsyncSession) -> None:
+    """Once the transaction that re-signed a list commits, the lists of this process's caches on that database are due."""
+    key = _pool_key(session)
+
+    def committed(_session: object) -> None:
+        _changes[key] = _changes.get(key, 0) + 1
+        session.info.pop("doorpass_lists_hook", None)  # a later transaction of this session hooks again
+
+    from sqlalchemy import event
+
+    if not session.info.get("doorpass_lists_hook"):
+        session.info["doorpass_lists_hook"] = True
+        event.listen(session.sync_session, "after_commit", committed, once=True)
+
+
+@dataclass(frozen=True)
+class WireList:
+    """One signed list as it goes on the wire: its bytes, gzipped once, and its etag."""
+
+    etag: str
+    body: bytes
+    gzipped: bytes
+    seq: int
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Both lists at one moment: opened (for verifying) and as served (for GET /api/trust and /api/status)."""
+
+    trust: crypto.TrustList
+    status: crypto.StatusList
+    served: dict[str, WireList]
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return self.served["trust"].etag, self.served["status"].etag
+
+
+def _served(row: ListState) -> WireList:
+    body = row.envelope.encode()
+    return WireList(etag=row.etag, body=body, gzipped=gzip.compress(body, 6, mtime=0), seq=row.seq)
+
+
+class ListCache:
+    """The trust and status lists of one process, in memory: opened once per change, served without the database.
+
+    `fresh(db)` answers from memory and re-checks the database's etags when the last check is older than `max_age`
+    seconds or this process committed a re-signed list since; only a changed list is read and opened again. While one
+    request re-checks, the others keep answering from the copy they have (it is at most `max_age` plus that check old).
+    """
+
+    def __init__(self, max_age: float = MAX_AGE) -> None:
+        self.max_age = max_age
+        self.snapshot: Snapshot | None = None
+        self._checked = -float("inf")
+        self._seen_changes = -1
+        self._pool: int | None = None
+        self._lock = asyncio.Lock()
+        self._root: bytes | None = None
+
+    @property
+    def value(self) -> tuple[crypto.TrustList, crypto.StatusList] | None:
+        return None if self.snapshot is None else (self.snapshot.trust, self.snapshot.status)
+
+    def _due(self) -> bool:
+        if self.snapshot is None or time.monotonic() - self._checked >= self.max_age:
+            return True
+        return self._pool is not None and _changes.get(self._pool, 0) != self._seen_changes
+
+    async def fresh(self, db: Database) -> Snapshot:
+        """The lists, re-checked against the database when due (see the class)."""
+        if not self._due():
+            assert self.snapshot is not None
+            return self.snapshot
+        if self.snapshot is not None and self._lock.locked():
+            return self.snapshot  # another request is re-checking: this one need not wait for it
+        async with self._lock:
+            if self._due():
+                async with db.read() as session:
+                    await self._check(session)
+        assert self.snapshot is not None
+        return self.snapshot
+
+    async def get(self, session: AsyncSession) -> tuple[crypto.TrustList, crypto.StatusList]:
+        """The opened lists, re-checked (when due) in the caller's transaction (a push validates records against them)."""
+        if self._due():
+            await self._check(session)
+        assert self.snapshot is not None
+        return self.snapshot.trust, self.snapshot.status
+
+    async def _check(self, session: AsyncSession) -> None:
+        self._pool = _pool_key(session)
+        seen = _changes.get(self._pool, 0)
+        started = time.monotonic()
+        etags = {name: etag for name, etag in (await session.execute(select(ListState.name, ListState.etag))).all()}
+        old = self.snapshot
+        if old is None or (etags.get("trust"), etags.get("status")) != old.key:
+            self.snapshot = await self._load(session, old, etags)
+        self._checked, self._seen_changes = started, seen
+
+    async def _load(self, session: AsyncSession, old: Snapshot | None, etags: dict[str, str]) -> Snapshot:
+        if self._root is None:
+            self._root = await root_pub(session)
+        served: dict[str, WireList] = {}
+        for name in ("trust", "status"):
+            if old is not None and old.served[name].etag == etags.get(name):
+                served[name] = old.served[name]
+            else:
+                served[name] = _served(await current(session, name))
+        trust = old.trust if old is not None and served["trust"] is old.served["trust"] else \
+            crypto.open_trust(json.loads(served["trust"].body), self._root)
+        if old is not None and served["status"] is old.served["status"] and trust is old.trust:
+            status = old.status
+        else:
+            status = crypto.open_status(json.loads(served["status"].body), trust.status_pub)
+        return Snapshot(trust=trust, status=status, served=served)
+
+    async def root(self, db: Database) -> bytes:
+        """The root public key (it never changes for a database)."""
+        if self._root is None:
+            async with db.read() as session:
+                self._root = await root_pub(session)
+        return self._root

@@ -8,7 +8,7 @@ import crypto
 from server import body_limits, limits
 from server.deps import Context
 from server.domain.verify import schemas as s
-from server.domain.verify.services import verify_code, verify_qr
+from server.domain.verify.services import passes_of, verify_code, verify_qr
 
 
 class VerifyController(Controller):
@@ -19,16 +19,18 @@ class VerifyController(Controller):
     @post("/verify", operation_id="verify", status_code=200, middleware=[limits.VERIFY])
     async def verify(self, data: s.VerifyRequest, ctx: Context) -> s.VerifyResponse:
         """Verify a scanned DP1 code online (TOTP row included) and record the check."""
-        async with ctx.db.read() as session:
-            return await verify_qr(ctx.actor(session), ctx.master, ctx.lists, ctx.journal, data)
+        lists = await ctx.lists.fresh(ctx.db)
+        return await verify_qr(ctx.db, ctx.master, lists, ctx.journal, data, now=ctx.now(), verifier=ctx.principal.label,
+                               cache=passes_of(ctx.lists))
 
     @post("/verify/code", operation_id="verifyCode", status_code=200, middleware=[limits.VERIFY_CODE])
     async def verify_code(self, data: s.CodeVerifyRequest, ctx: Context, request: Request) -> s.VerifyResponse:
         """Verify a pass number and the six digits under its QR (for a call or a typed check)."""
         wrong_codes = limits.WrongCodes.of(request.app)
         await wrong_codes.refuse_if_locked(data.serial)
-        async with ctx.db.read() as session:
-            answer = await verify_code(ctx.actor(session), ctx.master, ctx.lists, ctx.journal, data)
+        lists = await ctx.lists.fresh(ctx.db)
+        answer = await verify_code(ctx.db, ctx.master, lists, ctx.journal, data, now=ctx.now(),
+                                   verifier=ctx.principal.label, cache=passes_of(ctx.lists))
         if answer.result == crypto.Result.BAD_CODE:
             await wrong_codes.wrong(data.serial)
         return answer

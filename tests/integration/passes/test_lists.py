@@ -25,7 +25,7 @@ async def test_lists_open_with_the_root_and_carry_etags(client, admin: Admin) ->
 
     r = await client.get("/api/status")
     etag = r.headers["etag"]
-    assert r.headers["cache-control"] == "no-cache"
+    assert r.headers["cache-control"] == "public, max-age=30, stale-while-revalidate=60"
     assert (await client.get("/api/status", headers={"If-None-Match": etag})).status_code == 304
 
     await admin.post(f"/api/admin/passes/{phone.serial}/status", {"status": "red", "reason": "严重投诉"}, expect=200)
