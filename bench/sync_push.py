@@ -1,5 +1,9 @@
 """Sync push throughput against a plain bulk insert of the same rows, on SQLite and PostgreSQL (same run),
-and pull time for a device holding 10,000 records against reading those rows straight from the table."""
+and pull time for a device holding 10,000 records against reading those rows straight from the table.
+
+Records with frames (attendance marked by scanning passes: each record costs three Ed25519 checks, its envelope,
+the frame's credential and the frame's device signature) are measured against the raw Ed25519 verify rate of the
+same run; the floor for them is that rate / 3."""
 
 from __future__ import annotations
 
@@ -29,6 +33,9 @@ from tests.records import Device, uuid7
 
 N = 10_000
 BATCH = 100
+N_FRAMES = 2_000
+PASSES = 10
+VERIFIES_PER_FRAMED_RECORD = 3
 
 
 def _records(device: Device, n: int) -> list[dict]:
@@ -114,6 +121,81 @@ async def _bench(url: str) -> dict:
         await db.dispose()
 
 
+def ed25519_rate(n: int = 3000) -> float:
+    """Raw Ed25519 verifications per second in this process (crypto.verify_sig on a 300-byte message)."""
+    priv = crypto.new_signing_key()
+    pub, msg = crypto.public_key(priv), b"x" * 300
+    sig = crypto.sign(priv, msg)
+    t0 = time.perf_counter()
+    for _ in range(n):
+        assert crypto.verify_sig(pub, sig, msg)
+    return n / (time.perf_counter() - t0)
+
+
+async def _bench_frames(url: str, tmp: Path) -> dict:
+    """Attendance marked by scanning `PASSES` real passes (enrolled through the API in process), a session every 10
+    records, pushed in batches of 100: each record's frame is checked (issuer and device signatures) at its time."""
+    from litestar.testing import AsyncTestClient
+
+    from server.app import create_app
+    from server.clock import Clock
+    from server.domain.records.services import LOCAL, local_day
+    from server.settings import Settings
+    from tests.integration.conftest import Admin, enroll, platform_keys
+
+    upgrade(url)
+    settings = Settings(database_url=url, var_dir=tmp, pwa_dist=tmp / "no-dist", rate_limits=False)
+    await platform_keys(settings)
+    async with AsyncTestClient(app=create_app(settings, clock=Clock()), raise_server_exceptions=False) as client:
+        admin = Admin(client, settings)
+        agency = await admin.agency()
+        phones = []
+        for i in range(PASSES):
+            worker = await admin.worker(agency["id"], f"学员{i}")
+            phones.append(await enroll(client, (await admin.issue(worker["id"]))["code"]))
+        oid = await admin.outlet()
+        staff = await admin.outlet_phone(oid)
+    now = int(time.time()) + 1  # after the issuer key was made: the frames are checked at their own time
+    frames = [(p.live(now), now) for p in phones]  # one frame a pass
+    day = local_day(frames[-1][1], LOCAL).isoformat()
+    recs: list[dict] = []
+    while len(recs) < N_FRAMES:
+        sid = uuid7()
+        recs.append(staff.record("session", session_id=sid, outlet_id=oid, course="养老护理", day=day))
+        recs += [{**staff.record("attendance", session_id=sid, frame=frame), "at": at} for frame, at in frames[:9]]
+    envelopes = [staff.envelope(r) for r in recs]
+    db = Database(url)
+    try:
+        cache = ListCache()
+        t0 = time.perf_counter()
+        for i in range(0, len(envelopes), BATCH):
+            async with db.transaction() as s:
+                receipts, _ = await sync.push(s, staff.id, envelopes[i:i + BATCH], make_appliers(await cache.get(s), offline_lag_days=7),
+                                              now=now + 30)
+                assert all(r.status == "applied" for r in receipts), [r for r in receipts if r.status != "applied"][:1]
+        push_s = time.perf_counter() - t0
+    finally:
+        await db.dispose()
+    framed = sum(1 for r in recs if r["kind"] == "attendance")
+    return {"records": len(recs), "framed_records": framed, "push_records_per_s": round(len(recs) / push_s)}
+
+
+def _goals(out: dict[str, object]) -> list[dict]:
+    goals = []
+    for name, res in out.items():
+        if not isinstance(res, dict):
+            continue
+        plain = res["plain"]
+        goals.append({"name": f"push, records without frames ({name})", "value": plain["push_records_per_s"], "unit": "rec/s",
+                      "baseline": "bulk insert of the same rows", "baseline_value": plain["baseline_bulk_insert_rows_per_s"],
+                      "ratio": plain["push_vs_bulk"], "goal": "ratio ≥ 0.5", "met": plain["push_vs_bulk"] >= 0.5})
+        framed = res["frames"]
+        goals.append({"name": f"push, records with frames ({name})", "value": framed["push_records_per_s"], "unit": "rec/s",
+                      "baseline": "raw Ed25519 verify rate", "baseline_value": framed["baseline_ed25519_per_s"],
+                      "ratio": framed["push_vs_ed25519"], "goal": "ratio ≥ 0.5", "met": framed["push_vs_ed25519"] >= 0.5})
+    return goals
+
+
 def _pg_answers() -> bool:
     try:
         with socket.create_connection(("127.0.0.1", 5432), timeout=1):
@@ -158,8 +240,28 @@ def on_each_database(bench_one: Callable[[Path, str | None], object]) -> dict[st
     return out
 
 
+def _one(tmp: Path, url: str | None) -> dict:
+    plain = asyncio.run(_bench(url or f"sqlite+aiosqlite:///{tmp / 'bench.db'}"))
+    (tmp / "frames").mkdir()
+    framed = asyncio.run(_bench_frames(url or f"sqlite+aiosqlite:///{tmp / 'frames.db'}", tmp / "frames")) if url is None \
+        else None
+    if framed is None:  # PostgreSQL: a second fresh database of its own
+        name, framed_url = asyncio.run(_pg_db())
+        try:
+            framed = asyncio.run(_bench_frames(framed_url, tmp / "frames"))
+        finally:
+            asyncio.run(_pg_drop(name))
+    rate = ed25519_rate()
+    framed["baseline_ed25519_per_s"] = round(rate)
+    framed["push_vs_ed25519"] = round(framed["push_records_per_s"] / rate, 3)
+    framed["floor_records_per_s"] = round(rate / VERIFIES_PER_FRAMED_RECORD)
+    framed["push_vs_floor"] = round(framed["push_records_per_s"] * VERIFIES_PER_FRAMED_RECORD / rate, 3)
+    return {"plain": plain, "frames": framed}
+
+
 def run() -> dict:
-    return on_each_database(lambda tmp, url: asyncio.run(_bench(url or f"sqlite+aiosqlite:///{tmp / 'bench.db'}")))
+    out = on_each_database(_one)
+    return {**out, "goals": _goals(out)}
 
 if __name__ == "__main__":
     print(json.dumps(run(), indent=2))

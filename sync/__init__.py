@@ -23,7 +23,7 @@ from sync.devices import (
 )
 from sync.models import Device, SyncRecord, sync_metadata
 from sync.pull import Feed, Page, pull
-from sync.push import Applier, DuplicateOf, Quota, QuotaExceeded, Rejected, push
+from sync.push import Applier, Appliers, Bulk, Contended, DuplicateOf, Prepare, Quota, QuotaExceeded, Rejected, push
 from sync.wire import (
     KINDS,
     PROTOCOL,
@@ -49,7 +49,7 @@ from sync.wire import (
 __all__ = [
     "BadDeviceKey", "DeviceClock", "DeviceError", "DeviceMismatch", "DeviceRef", "DeviceRegister", "DeviceRegistered", "DeviceUnproved",
     "check_request", "device_id_of", "prove", "register", "request_message",
-    "KINDS", "PROTOCOL", "RECORD_DOMAIN", "SCHEMA", "Envelope", "Applier", "Attendance", "Checkin", "Checkout", "Complaint", "Device", "DuplicateOf", "Feed", "Page",
+    "KINDS", "PROTOCOL", "RECORD_DOMAIN", "SCHEMA", "Envelope", "Applier", "Appliers", "Attendance", "Bulk", "Contended", "Prepare", "Checkin", "Checkout", "Complaint", "Device", "DuplicateOf", "Feed", "Page",
     "PullResponse", "PushRequest", "PushResponse", "Quota", "QuotaExceeded", "Receipt", "Record", "Rejected", "Review",
     "Session", "SyncRecord", "pull", "push", "sync_metadata",
 ]

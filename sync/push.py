@@ -20,11 +20,20 @@ from crypto import CryptoError, b64u_decode, parse_qr, verify_sig
 from sync.models import Device, SyncRecord
 from sync.wire import RECORD_DOMAIN, AnyRecord, Checkin, Checkout, Receipt
 
-# On PostgreSQL every push holds this transaction-level advisory lock from before its first cursor
-# until it commits, so cursors become visible in cursor order: a pull that has seen cursor N can never
-# later find a record with a cursor below N (a transaction that took a lower cursor commits first).
-# SQLite gets the same from BEGIN IMMEDIATE.
+# On PostgreSQL a push does its work without any shared lock (pushes of different devices run side by side), then,
+# as its last step, takes this transaction-level advisory lock and gives the rows it wrote their final cursors; the
+# lock is held from there to the commit only. So cursors become visible in cursor order: a pull that has seen
+# cursor N can never later find a record with a cursor below N (a transaction that took a lower cursor commits
+# first). SQLite gets the same from BEGIN IMMEDIATE (one writer at a time).
 CURSOR_LOCK = 0x44503153  # "DP1S"
+
+RECURSOR = text(
+    "UPDATE sync_records AS s SET cursor = n.c FROM ("
+    " SELECT t.id, nextval(pg_get_serial_sequence('sync_records', 'cursor')) AS c"
+    " FROM unnest(CAST(:ids AS varchar[])) WITH ORDINALITY AS t(id, o) ORDER BY t.o"
+    ") AS n WHERE s.id = n.id RETURNING s.id, s.cursor"
+)
+"""The commit-time step: fresh cursors, in the order of `ids` (the batch's order), for the rows this push wrote."""
 
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
@@ -71,6 +80,30 @@ class DuplicateOf(Exception):
 Applier = Callable[[AsyncSession, Any, str, int], Awaitable[None]]
 """(session, record, device_id, now): store the record, or raise Rejected / DuplicateOf. (The pass a record
 is about is read from the record itself, by `_serial_hint`, when its id is claimed.)"""
+
+Prepare = Callable[[AsyncSession, list[Any], str, int], Awaitable[None]]
+"""(session, the batch's well-formed records in order, device_id, now): called once before any record is claimed —
+set-based look-ups, CPU work in a worker thread, and the row or advisory locks the records need, in a fixed order."""
+
+Bulk = Callable[[AsyncSession, list[Any], str, int], Awaitable[list["Rejected | DuplicateOf | None"]]]
+"""(session, a run of claimed records in batch order, device_id, now): apply them all — each as its applier would,
+in order, seeing the ones before it — with a few set-based statements; answer one outcome per record (None:
+applied). Raise `Contended` when the database refused part of a write (another transaction got there first):
+`push` then applies the run again one record at a time."""
+
+
+class Contended(Exception):
+    """A bulk write met rows another transaction stored meanwhile: redo its records one by one."""
+
+
+class Appliers(dict[str, Applier]):
+    """The appliers by record kind, and optionally what applies in bulk: a `prepare` step for the whole batch and a
+    `bulk` applier for runs of consecutive records whose kinds are in `bulk_kinds`. A plain dict of appliers works too."""
+
+    def __init__(self, appliers: dict[str, Applier], *, prepare: Prepare | None = None, bulk: Bulk | None = None,
+                 bulk_kinds: frozenset[str] = frozenset()) -> None:
+        super().__init__(appliers)
+        self.prepare, self.bulk, self.bulk_kinds = prepare, bulk, bulk_kinds
 
 
 
@@ -146,14 +179,50 @@ COLLISION = ("rejected", "与已保存的数据冲突（可能已由其他设备
              "Collides with data already stored (perhaps recorded by another device)", None)
 
 
+def _outcome(result: Rejected | DuplicateOf | None) -> Outcome:
+    if isinstance(result, Rejected):
+        return "rejected", result.reason[:300], result.reason_en[:300], None
+    if isinstance(result, DuplicateOf):
+        return "applied", "", "", result.record_id
+    return "applied", "", "", None
+
+
 async def _apply(appliers: dict[str, Applier], session: AsyncSession, rec: Any, device_id: str, now: int) -> Outcome:
     try:
         await appliers[type(rec).__struct_config__.tag](session, rec, device_id, now)
-    except Rejected as r:
-        return "rejected", r.reason[:300], r.reason_en[:300], None
-    except DuplicateOf as d:
-        return "applied", "", "", d.record_id
-    return "applied", "", "", None
+    except (Rejected, DuplicateOf) as e:
+        return _outcome(e)
+    return _outcome(None)
+
+
+def _runs(appliers: dict[str, Applier], recs: list[Any]) -> list[tuple[bool, list[Any]]]:
+    """The claimed records in batch order, cut into runs: (True, records) for consecutive records the bulk applier
+    takes, (False, [record]) for each other record."""
+    kinds = appliers.bulk_kinds if isinstance(appliers, Appliers) and appliers.bulk is not None else frozenset()
+    out: list[tuple[bool, list[Any]]] = []
+    for rec in recs:
+        if type(rec).__struct_config__.tag in kinds:
+            if out and out[-1][0]:
+                out[-1][1].append(rec)
+            else:
+                out.append((True, [rec]))
+        else:
+            out.append((False, [rec]))
+    return out
+
+
+async def _apply_all(appliers: dict[str, Applier], session: AsyncSession, recs: list[Any], device_id: str,
+                     now: int) -> dict[str, Outcome]:
+    """Apply the claimed records in batch order: runs of bulk kinds in a few statements, the others one by one."""
+    outcomes: dict[str, Outcome] = {}
+    for bulk, run in _runs(appliers, recs):
+        if bulk:
+            assert isinstance(appliers, Appliers) and appliers.bulk is not None
+            results = await appliers.bulk(session, run, device_id, now)
+            outcomes.update((rec.id, _outcome(result)) for rec, result in zip(run, results, strict=True))
+        else:
+            outcomes[run[0].id] = await _apply(appliers, session, run[0], device_id, now)
+    return outcomes
 
 
 def _used(device: Device, day: int) -> tuple[int, int]:
@@ -238,12 +307,12 @@ async def push(
        collides anyway (another process, another id, the same fact), redo them one savepoint each.
     3. Note the refusals (a refused record keeps only a prefix of its body); answer a receipt per record, in order.
 
-    On PostgreSQL pushes hold `CURSOR_LOCK` until commit, so cursors are committed in order and a pull never
-    skips past a record that commits late.
+    4. On PostgreSQL, last: take `CURSOR_LOCK` and give the rows written their final cursors (held to the commit,
+       which the caller makes right away), so cursors are committed in order and a pull never skips past a record
+       that commits late. Everything before runs beside other devices' pushes.
     """
     insert = _insert(session)
-    if session.get_bind().dialect.name == "postgresql":
-        await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": CURSOR_LOCK})
+    postgres = session.get_bind().dialect.name == "postgresql"
     await session.execute(
         insert(Device).values(id=device_id, seq=0, first_seen=now, last_seen=now).on_conflict_do_nothing(index_elements=["id"])
     )
@@ -257,6 +326,7 @@ async def push(
     # Signatures, decoding and hashing are CPU work: done in a worker thread, the event loop keeps answering
     # (a verification at the door does not queue behind a morning's backlog being checked).
     sigs: dict[str, bytes] = {}
+    written: list[tuple[int, str]] = []  # (index, id) of every row this push inserted into sync_records
     for item in await anyio.to_thread.run_sync(_prepare, raws, device.pub):
         if item.error is not None:
             reason, reason_en = item.error
@@ -267,6 +337,8 @@ async def push(
             receipts[item.index], size = await _keep_rejected(session, insert, device_id, item.raw, item.body, item.rid,
                                                               item.index, reason, reason_en, now)
             stored, stored_bytes = stored + (size > 0), stored_bytes + size
+            if size > 0:
+                written.append((item.index, item.rid))  # type: ignore[arg-type]  # kept: it has an id
             continue
         items.append((item.index, item.rec, hashlib.sha256(item.body).hexdigest(), item.body))
         sigs.setdefault(item.rec.id, item.sig)  # type: ignore[arg-type]
@@ -274,6 +346,8 @@ async def push(
     firsts: dict[str, tuple[int, Any, str, bytes]] = {}
     for first in items:
         firsts.setdefault(first[1].id, first)
+    if isinstance(appliers, Appliers) and appliers.prepare is not None and firsts:
+        await appliers.prepare(session, [rec for _, rec, _, _ in firsts.values()], device_id, now)
     owned: dict[str, int] = {}
     if firsts:
         rows = [
@@ -282,18 +356,23 @@ async def push(
              "reason_en": "", "serial": _serial_hint(rec), "received_at": now, "sig": sigs[rec.id]}
             for _, rec, digest, body in firsts.values()
         ]
-        claimed = await session.execute(
-            insert(SyncRecord).values(rows).on_conflict_do_nothing(index_elements=["id"]).returning(SyncRecord.id, SyncRecord.cursor)
+        if postgres:  # in id order: two pushes claiming some of the same ids wait on each other in one order (no
+            rows.sort(key=lambda row: row["id"])  # deadlock); the final cursors follow the batch's order (RECURSOR)
+        # One cached statement, sent as one executemany ("insertmanyvalues": multi-row INSERTs with RETURNING), not a
+        # VALUES list of the batch's size compiled anew for every push (the profile in docs/sync.md: "Speed").
+        conn = await session.connection()
+        claimed = await conn.execute(
+            insert(SyncRecord).on_conflict_do_nothing(index_elements=["id"]).returning(SyncRecord.id, SyncRecord.cursor), rows
         )
         owned = {rid: cursor for rid, cursor in claimed.all()}
     mine = [(index, rec) for index, rec, _, _ in sorted(firsts.values(), key=lambda item: item[0]) if rec.id in owned]
+    written += [(index, rec.id) for index, rec in mine]
 
     outcomes: dict[str, Outcome] = {}
     try:
         async with session.begin_nested():
-            for _, rec in mine:
-                outcomes[rec.id] = await _apply(appliers, session, rec, device_id, now)
-    except IntegrityError:
+            outcomes = await _apply_all(appliers, session, [rec for _, rec in mine], device_id, now)
+    except (IntegrityError, Contended):
         outcomes = {}
         for _, rec in mine:
             try:
@@ -313,6 +392,18 @@ async def push(
         stored, stored_bytes = stored + 1, stored_bytes + size
 
     top = max([device.seq, *(rec.seq for _, rec in mine)])
+    records, size = _used(device, now // DAY)
+    await session.execute(
+        update(Device).where(Device.id == device_id).values(
+            seq=top, last_seen=now, quota_day=now // DAY, quota_records=records + stored, quota_bytes=size + stored_bytes)
+    )
+    if postgres and written:
+        await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": CURSOR_LOCK})
+        final: dict[str, int] = dict((await session.execute(RECURSOR, {"ids": [rid for _, rid in sorted(written)]})).all())
+        owned = {rid: final.get(rid, cursor) for rid, cursor in owned.items()}
+        for index, receipt in list(receipts.items()):
+            if receipt.id in final and receipt.cursor is not None:
+                receipts[index] = msgspec.structs.replace(receipt, cursor=final[receipt.id])
     for index, rec, digest, _ in items:
         if rec.id in outcomes and firsts[rec.id][0] == index:
             status, reason, reason_en, dup = outcomes[rec.id]
@@ -320,9 +411,4 @@ async def push(
                                       duplicate_of=dup, cursor=owned[rec.id], server_time=now)
         else:  # stored before, by another process just now, or repeated within this batch
             receipts[index] = await _existing(session, rec.id, digest, index)
-    records, size = _used(device, now // DAY)
-    await session.execute(
-        update(Device).where(Device.id == device_id).values(
-            seq=top, last_seen=now, quota_day=now // DAY, quota_records=records + stored, quota_bytes=size + stored_bytes)
-    )
     return [receipts[i] for i in range(len(raws))], top

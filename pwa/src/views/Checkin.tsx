@@ -6,7 +6,7 @@ import { useOutbox } from "../app/useOutbox";
 import * as dp1 from "../dp1";
 import { Scanner } from "./Scanner";
 import { trySave } from "./save";
-import { parseVisitCode } from "./Verdict";
+import { parseVisitCode } from "../app/visitcode";
 import { now } from "../app/state";
 
 /** docs/devices.md, The visit code: VISIT_CODE_WINDOW, and the clock skew allowed before the code's time. */

@@ -9,7 +9,7 @@ import { useOutbox } from "../app/useOutbox";
 import * as dp1 from "../dp1";
 import { ReviewFields } from "./Forms";
 import { TRAINEE_NUMBER, trySave } from "./save";
-import { parseVisitCode } from "./Verdict";
+import { parseVisitCode } from "../app/visitcode";
 
 /** docs/sync.md: a scanned frame (and a household's visit code) is proof when it reaches the server within
  * `sync_offline_lag_days` of its time (7 by default); a check-in is made within an hour of the household's

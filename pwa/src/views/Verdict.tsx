@@ -129,15 +129,6 @@ export function fromServer(a: ServerAnswer, photoDigest?: Uint8Array, typed = fa
 
 export const VISIT_DOMAIN = "DP1/visit\0";
 
-export interface VisitCode {
-  visitId: string;
-  /** b64u of 16 random bytes, new for every visit: the household's name for this visit only. */
-  pseudonym: string;
-  serial: number;
-  /** Unix seconds of the verification, on the household phone's server-corrected clock. */
-  at: number;
-  sig: string;
-}
 
 /** What the worker scans to check in (docs/devices.md, The visit code): the visit, a per-visit pseudonym, the pass
  * verified and when, signed by this household's device key. It never names the household's device. */
@@ -147,13 +138,6 @@ export async function visitCode(visitId: string, serial: number, at: number): Pr
   return `DPV2:${visitId}.${pseudonym}.${serial}.${at}.${sig}`;
 }
 
-const VISIT_CODE = /^DPV2:([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.([A-Za-z0-9_-]{22})\.(0|[1-9]\d{0,15})\.([1-9]\d{0,11})\.([A-Za-z0-9_-]{86})$/;
-
-/** The shape of a visit code; the worker cannot check its signature (the server does, with the household's key). */
-export function parseVisitCode(text: string): VisitCode | null {
-  const m = VISIT_CODE.exec(text);
-  return m ? { visitId: m[1], pseudonym: m[2], serial: Number(m[3]), at: Number(m[4]), sig: m[5] } : null;
-}
 
 
 /** The server's reasons in the page's language (or in Mandarin, to be read aloud). */

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+import anyio
+from sqlalchemy import select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,7 +28,7 @@ from server.auth import Actor, Role
 from server.db.models import Account, Attendance, Complaint, Outlet, OutletDevice, Pass, Review, TrainingSession, Visit
 from server.domain.records import visitcode
 from server.errors import NotFound
-from sync import Applier, DuplicateOf, Rejected
+from sync import Appliers, Contended, DuplicateOf, Rejected
 from sync import wire as w
 from sync.models import Device
 
@@ -65,6 +66,11 @@ class Freshness:
 
 async def proof(lists: tuple[crypto.TrustList, crypto.StatusList], frame: str, at: int, fresh: Freshness) -> crypto.Parsed:
     """The parsed live frame, once it is fresh (`Freshness`) and its issuer and device signatures hold at its own time."""
+    return check_proof(lists, frame, at, fresh)
+
+
+def check_proof(lists: tuple[crypto.TrustList, crypto.StatusList], frame: str, at: int, fresh: Freshness) -> crypto.Parsed:
+    """`proof`, as a plain function (CPU work: a worker thread runs it for a whole batch, see `make_appliers`)."""
     trust, status = lists
     try:
         parsed = crypto.parse_qr(frame)
@@ -91,6 +97,35 @@ def visit_key(parsed: crypto.Parsed) -> str:
 ALREADY_RECORDED = ("这次上门已经登记过", "This visit is already recorded")
 NOT_THE_PASS_PHONE = ("签到和签退须在这张证绑定的服务员手机上记录", "Check-in and check-out must be recorded on the phone this pass is bound to")
 NOT_OUTLET_PHONE = ("这台手机没有登录这个服务网点的工作人员账号", "This phone is not signed in to a staff account of this outlet")
+NO_OUTLET = ("找不到这个服务网点", "No such outlet")
+SESSION_EXISTS = ("这个培训场次已经建立过了", "This training session already exists")
+NO_SESSION_YET = ("找不到这个培训场次（须先送达场次记录）", "No such training session (its session record must arrive first)")
+BAD_DAY = ("日期不对", "Invalid date")
+ONE_OF_TWO = ("签到需要扫描证件或输入学员编号（二选一）", "Attendance needs a scanned pass or a trainee number (one of them)")
+NOT_THAT_DAY = ("扫描的二维码不是培训当天的", "The scanned code is not from the day of the training session")
+
+VISIT_LOCK = 0x44505656  # "DPVV": the first key of a visit's advisory lock on PostgreSQL (the second: hashtext(visit id))
+TRAINING_LOCK = 0x44505654  # "DPVT": the same for a training session (its id)
+LOCK_KEYS = text(
+    "SELECT count(pg_advisory_xact_lock(k, hashtext(v)))"
+    " FROM unnest(CAST(:ks AS integer[]), CAST(:ids AS varchar[])) WITH ORDINALITY AS t(k, v, o)"
+)
+"""Lock the visits and training sessions a batch names, in the order given (sorted: two batches never wait on each
+other in a cycle), held to the commit."""
+
+
+def _frames(recs: list) -> list[tuple[str, int]]:
+    """The (frame, record time) of every record in the batch that carries a scanned frame as proof."""
+    return [(r.frame, r.at) for r in recs if isinstance(r, (w.Review, w.Complaint, w.Attendance)) and r.frame is not None]
+
+
+def _locks(recs: list) -> list[tuple[int, str]]:
+    """What a batch must hold on PostgreSQL while it is checked and written, sorted: the visits whose check-in and
+    household records meet (a check-in, a review or complaint naming a visit), and the training sessions it opens or
+    marks attendance in (two outlet phones marking the same trainees)."""
+    keys = {(VISIT_LOCK, r.visit_id) for r in recs if isinstance(r, (w.Checkin, w.Review, w.Complaint)) and r.visit_id is not None}
+    keys |= {(TRAINING_LOCK, r.session_id) for r in recs if isinstance(r, (w.Session, w.Attendance))}
+    return sorted(keys)
 
 
 async def bound_outlet(session: AsyncSession, device_id: str) -> int | None:
@@ -113,7 +148,7 @@ def local_day(t: int, tz: tzinfo) -> date:
 
 def make_appliers(
     lists: tuple[crypto.TrustList, crypto.StatusList], *, offline_lag_days: int, tz: tzinfo = LOCAL
-) -> dict[str, Applier]:
+) -> Appliers:
     """One applier per record kind, for one batch; each stores its record or raises Rejected / DuplicateOf.
 
     A frame used as proof must be fresh (`Freshness`): a record carrying it reaches the server within
@@ -122,6 +157,38 @@ def make_appliers(
     pass_devices: dict[int, tuple[str, int | None] | None] = {}
     outlets: dict[str, int | None] = {}
     pubs: dict[str, bytes | None] = {}
+    proofs: dict[tuple[str, int, int], crypto.Parsed | Rejected] = {}
+    """(frame, record time, now): the frame's proof, or why it is none."""
+
+    def proofs_of(frames: list[tuple[str, int]], now: int) -> dict[tuple[str, int, int], crypto.Parsed | Rejected]:
+        fresh = Freshness(now, offline_lag_days)
+        out: dict[tuple[str, int, int], crypto.Parsed | Rejected] = {}
+        for frame, at in frames:
+            try:
+                out[(frame, at, now)] = check_proof(lists, frame, at, fresh)
+            except Rejected as e:
+                out[(frame, at, now)] = e
+        return out
+
+    async def prepare(session: AsyncSession, recs: list, device_id: str, now: int) -> None:
+        """Before the batch is claimed: check every scanned frame's signatures in a worker thread (the event loop keeps
+        answering), and on PostgreSQL lock the visits whose check-in and household records meet, so a review and the
+        check-in it confirms, pushed by two processes at once, never miss each other (docs/devices.md), and the
+        training sessions the batch writes to (`_locks`)."""
+        frames = [(frame, at) for frame, at in _frames(recs) if (frame, at, now) not in proofs]
+        if frames:
+            proofs.update(await anyio.to_thread.run_sync(proofs_of, frames, now))
+        locks = _locks(recs)
+        if locks and session.get_bind().dialect.name == "postgresql":
+            await session.execute(LOCK_KEYS, {"ks": [k for k, _ in locks], "ids": [v for _, v in locks]})
+
+    async def frame_proof(frame: str, at: int, now: int) -> crypto.Parsed:
+        found = proofs.get((frame, at, now))
+        if found is None:
+            found = proofs[(frame, at, now)] = proofs_of([(frame, at)], now)[(frame, at, now)]
+        if isinstance(found, Rejected):
+            raise found
+        return found
 
     async def bound(session: AsyncSession, serial: int) -> tuple[str, int | None] | None:
         """The device id of the key the pass is bound to, and when the pass was revoked (None: not revoked); None: no
@@ -210,7 +277,7 @@ def make_appliers(
                           device_id: str, now: int) -> tuple[crypto.Parsed, str, bool]:
         """The checks a review and a complaint share: fresh proof, not the worker's own phone, one per (visit, device),
         and whether this device made the visit code the worker checked in with (a confirmed visit)."""
-        parsed = await proof(lists, r.frame, r.at, Freshness(now, offline_lag_days))
+        parsed = await frame_proof(r.frame, r.at, now)
         cred, digest = parsed.cred, visit_key(parsed)
         if sync.device_id_of(cred.device_pub) == device_id or await pass_device(session, cred.serial) == device_id:
             raise Rejected("不能在服务员自己的手机上评价或投诉自己的上门服务证", "A worker's own phone cannot review or complain about her pass")
@@ -252,34 +319,34 @@ def make_appliers(
 
     async def session_open(session: AsyncSession, r: w.Session, device_id: str, now: int) -> None:
         if await session.get(Outlet, r.outlet_id) is None:
-            raise Rejected("找不到这个服务网点", "No such outlet")
+            raise Rejected(*NO_OUTLET)
         if await outlet_of(session, device_id) != r.outlet_id:
             raise Rejected(*NOT_OUTLET_PHONE)
         try:
             day = date.fromisoformat(r.day)
         except ValueError as e:
-            raise Rejected("日期不对", "Invalid date") from e
+            raise Rejected(*BAD_DAY) from e
         opened = await session.execute(
             _insert(session)(TrainingSession)
             .values(id=r.session_id, outlet_id=r.outlet_id, course=r.course, day=day, device_id=device_id)
             .on_conflict_do_nothing(index_elements=["id"]).returning(TrainingSession.id)
         )
         if opened.first() is None:
-            raise Rejected("这个培训场次已经建立过了", "This training session already exists")
+            raise Rejected(*SESSION_EXISTS)
 
     async def attendance(session: AsyncSession, r: w.Attendance, device_id: str, now: int) -> None:
         if (r.frame is None) == (r.trainee_number is None):
-            raise Rejected("签到需要扫描证件或输入学员编号（二选一）", "Attendance needs a scanned pass or a trainee number (one of them)")
+            raise Rejected(*ONE_OF_TWO)
         ts = await session.get(TrainingSession, r.session_id)
         if ts is None:  # the outlet phone sends the session before its attendance (one outbox, in order)
-            raise Rejected("找不到这个培训场次（须先送达场次记录）", "No such training session (its session record must arrive first)")
+            raise Rejected(*NO_SESSION_YET)
         if await outlet_of(session, device_id) != ts.outlet_id:
             raise Rejected(*NOT_OUTLET_PHONE)
         serial, name = None, ""
         if r.frame is not None:
-            parsed = await proof(lists, r.frame, r.at, Freshness(now, offline_lag_days))
+            parsed = await frame_proof(r.frame, r.at, now)
             if local_day(parsed.step * STEP, tz) != ts.day:  # type: ignore[operator]  # a live frame has a step
-                raise Rejected("扫描的二维码不是培训当天的", "The scanned code is not from the day of the training session")
+                raise Rejected(*NOT_THAT_DAY)
             cred = parsed.cred
             serial, name, trainee = cred.serial, cred.name, f"pass:{cred.serial}"
         else:
@@ -296,8 +363,87 @@ def make_appliers(
             ).scalar_one()
             raise DuplicateOf(existing)
 
-    return {"checkin": checkin, "checkout": checkout, "review": review, "complaint": complaint,
-            "session": session_open, "attendance": attendance}
+    async def training(session: AsyncSession, recs: list, device_id: str, now: int) -> list[Rejected | DuplicateOf | None]:
+        """A run of session and attendance records in a few statements: what `session_open` and `attendance` check, one
+        record after another as they would (a session opened earlier in the run is there for the attendance after it),
+        against three look-ups made once; then one INSERT per kind. Rows another transaction stored meanwhile:
+        `Contended` (push redoes the run one record at a time)."""
+        outlet = await outlet_of(session, device_id)
+        asked_outlets = {r.outlet_id for r in recs if isinstance(r, w.Session)}
+        outlet_ids = set((await session.execute(select(Outlet.id).where(Outlet.id.in_(asked_outlets)))).scalars()) \
+            if asked_outlets else set()
+        sessions: dict[str, tuple[int, date]] = {
+            sid: (oid, day) for sid, oid, day in await session.execute(
+                select(TrainingSession.id, TrainingSession.outlet_id, TrainingSession.day)
+                .where(TrainingSession.id.in_({r.session_id for r in recs})))
+        }
+        attended = {r.session_id for r in recs if isinstance(r, w.Attendance)}
+        taken: dict[tuple[str, str], str] = {
+            (sid, trainee): aid for aid, sid, trainee in await session.execute(
+                select(Attendance.id, Attendance.session_id, Attendance.trainee).where(Attendance.session_id.in_(attended)))
+        } if attended else {}
+        new_sessions: list[dict] = []
+        new_attendance: list[dict] = []
+        out: list[Rejected | DuplicateOf | None] = []
+        for r in recs:
+            try:
+                if isinstance(r, w.Session):
+                    if r.outlet_id not in outlet_ids:
+                        raise Rejected(*NO_OUTLET)
+                    if outlet != r.outlet_id:
+                        raise Rejected(*NOT_OUTLET_PHONE)
+                    try:
+                        day = date.fromisoformat(r.day)
+                    except ValueError as e:
+                        raise Rejected(*BAD_DAY) from e
+                    if r.session_id in sessions:
+                        raise Rejected(*SESSION_EXISTS)
+                    sessions[r.session_id] = (r.outlet_id, day)
+                    new_sessions.append({"id": r.session_id, "outlet_id": r.outlet_id, "course": r.course, "day": day,
+                                         "device_id": device_id})
+                else:
+                    if (r.frame is None) == (r.trainee_number is None):
+                        raise Rejected(*ONE_OF_TWO)
+                    if r.session_id not in sessions:
+                        raise Rejected(*NO_SESSION_YET)
+                    ts_outlet, ts_day = sessions[r.session_id]
+                    if outlet != ts_outlet:
+                        raise Rejected(*NOT_OUTLET_PHONE)
+                    serial, name = None, ""
+                    if r.frame is not None:
+                        parsed = await frame_proof(r.frame, r.at, now)
+                        if local_day(parsed.step * STEP, tz) != ts_day:  # type: ignore[operator]  # a live frame has a step
+                            raise Rejected(*NOT_THAT_DAY)
+                        serial, name, trainee = parsed.cred.serial, parsed.cred.name, f"pass:{parsed.cred.serial}"
+                    else:
+                        trainee = f"no:{r.trainee_number}"
+                    first = taken.setdefault((r.session_id, trainee), r.id)
+                    if first != r.id:
+                        raise DuplicateOf(first)
+                    new_attendance.append({"id": r.id, "session_id": r.session_id, "trainee": trainee, "serial": serial,
+                                           "name": name, "at": r.at})
+                out.append(None)
+            except (Rejected, DuplicateOf) as e:
+                out.append(e)
+        await _insert_all(session, TrainingSession, ["id"], new_sessions)  # in batch order, as one by one would
+        await _insert_all(session, Attendance, ["session_id", "trainee"], new_attendance)
+        return out
+
+    return Appliers({"checkin": checkin, "checkout": checkout, "review": review, "complaint": complaint,
+                     "session": session_open, "attendance": attendance},
+                    prepare=prepare, bulk=training, bulk_kinds=frozenset({"session", "attendance"}))
+
+
+async def _insert_all(session: AsyncSession, model: type[TrainingSession] | type[Attendance], key: list[str], rows: list[dict]) -> None:
+    """Insert `rows` in one statement (sent as one executemany); any row whose `key` is already taken: `Contended`."""
+    if not rows:
+        return
+    conn = await session.connection()
+    stored = await conn.execute(
+        _insert(session)(model).on_conflict_do_nothing(index_elements=key).returning(model.id), rows
+    )
+    if len(stored.all()) != len(rows):
+        raise Contended(model.__tablename__)
 
 
 NO_SESSION = ("找不到这个培训场次", "No such training session")
