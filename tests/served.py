@@ -152,11 +152,21 @@ class Served:
     def codes(self, status: str, n: int) -> list[dict]:
         """Fresh one-time activation codes for `n` different demo workers whose passes read `status`.
         (Each seed-demo run re-issues the demo passes, so codes from one run belong together.)"""
+        before = self._status_etag()
         seed = json.loads(self.cli("seed-demo", "--base-url", self.base))
         self.seeds.append(seed)
+        # seed-demo is another process: the server sees its re-signed status list within the lists' staleness bound
+        # (server/domain/lists/services.py MAX_AGE). Until then a household would read the new passes as revoked.
+        deadline = time.monotonic() + 10
+        while self._status_etag() == before and time.monotonic() < deadline:
+            time.sleep(0.1)
         found = [c for c in seed["activation_codes"] if c["expected_status"] == status]
         assert len(found) >= n, found
         return found[:n]
+
+    def _status_etag(self) -> str:
+        with urllib.request.urlopen(self.base + "/api/status", timeout=5) as r:
+            return str(r.headers.get("ETag"))
 
     def code(self, status: str) -> dict:
         """A fresh one-time activation code for a demo worker whose pass reads `status`."""

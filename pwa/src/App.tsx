@@ -35,7 +35,10 @@ export function loadView(route: string): Promise<View> {
       return view;
     });
     // A failed load (offline before the service worker had the chunk) may be retried on the next visit.
-    p.catch(() => pending.delete(route));
+    p.catch((e) => {
+      console.warn(`screen ${route} failed to load`, String(e));
+      pending.delete(route);
+    });
     pending.set(route, p);
   }
   return p;
