@@ -4,10 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
-pytest.importorskip("matplotlib", reason="the bench extra (matplotlib) is not installed: `pip install -e .[bench]`")
-
 from bench import report
 
 RESULTS = {
