@@ -68,6 +68,27 @@ export function ReviewFields({ stars, setStars, tags, setTags, comment, setComme
 }
 const CATEGORIES = ["service_quality", "conduct", "safety", "property", "identity", "price", "other"] as const;
 
+/** A complaint's category and text: the household's complaint form and the records page's correction both use it.
+ * `testid`: the prefix of the text's test id ("" → none; "fix-" → fix-text). */
+export function ComplaintFields({ category, setCategory, text, setText, testid = "", rows = 4, required = false }: {
+  category: string; setCategory: (x: string) => void; text: string; setText: (x: string) => void;
+  testid?: string; rows?: number; required?: boolean;
+}) {
+  return (
+    <>
+      <label>{t("complaint.category")}
+        <select value={category} onChange={(e) => setCategory((e.target as HTMLSelectElement).value)}>
+          {CATEGORIES.map((c) => <option key={c} value={c}>{t(`cat.${c}` as Key)}</option>)}
+        </select>
+      </label>
+      <label>{t("complaint.text")}
+        <textarea required={required} maxLength={1000} rows={rows} value={text} data-testid={testid ? `${testid}text` : undefined}
+          onInput={(e) => setText((e.target as HTMLTextAreaElement).value)} />
+      </label>
+    </>
+  );
+}
+
 /** A household's review of the visit it just verified; saved on the phone first. */
 export function ReviewForm({ frame, visitId, at, who, onDone }: { frame: string; visitId: string; at: number; who: string; onDone: () => void }) {
   const [stars, setStars] = useState(5);
@@ -136,14 +157,7 @@ export function ComplaintForm({ frame, visitId, at, who, onDone, category: first
       if (await trySave(save, setError)) onDone();
     }}>
       <h2>{t("complaint.title")}</h2>
-      <label>{t("complaint.category")}
-        <select value={category} onChange={(e) => setCategory((e.target as HTMLSelectElement).value)}>
-          {CATEGORIES.map((c) => <option key={c} value={c}>{t(`cat.${c}` as Key)}</option>)}
-        </select>
-      </label>
-      <label>{t("complaint.text")}
-        <textarea required maxLength={1000} rows={4} value={text} onInput={(e) => setText((e.target as HTMLTextAreaElement).value)} />
-      </label>
+      <ComplaintFields category={category} setCategory={setCategory} text={text} setText={setText} required />
       <label>{t("complaint.photo")}
         <input type="file" accept="image/*" data-testid="complaint-photo"
           onChange={(e) => { setError(null); setPhoto((e.target as HTMLInputElement).files?.[0] ?? null); }} />

@@ -7,7 +7,7 @@ import { now } from "../app/state";
 import { type OutboxRecord, kvGet, kvSet } from "../app/store";
 import { useOutbox } from "../app/useOutbox";
 import * as dp1 from "../dp1";
-import { ReviewFields } from "./Forms";
+import { ComplaintFields, ReviewFields } from "./Forms";
 import { TRAINEE_NUMBER, trySave } from "./save";
 import { parseVisitCode } from "../app/visitcode";
 
@@ -19,7 +19,6 @@ const STEP = 30;
 const VISIT_CODE_WINDOW = 3600;
 const VISIT_CODE_SKEW = 300;
 
-const CATEGORIES = ["service_quality", "conduct", "safety", "property", "identity", "price", "other"] as const;
 
 /** Why a record's proof can no longer be made good (a correction keeps the moment the proof was made, so a stale
  * frame or visit code stays stale): then it can only be discarded. Null: a corrected copy can still land. */
@@ -138,14 +137,7 @@ function Fix({ r, onClose }: { r: OutboxRecord; onClose: () => void }) {
       )}
       {r.kind === "complaint" && (
         <>
-          <label>{t("complaint.category")}
-            <select value={category} onChange={(e) => setCategory((e.target as HTMLSelectElement).value)}>
-              {CATEGORIES.map((c) => <option key={c} value={c}>{t(`cat.${c}` as Key)}</option>)}
-            </select>
-          </label>
-          <label>{t("complaint.text")}
-            <textarea maxLength={1000} rows={3} value={text} data-testid="fix-text" onInput={(e) => setText((e.target as HTMLTextAreaElement).value)} />
-          </label>
+          <ComplaintFields category={category} setCategory={setCategory} text={text} setText={setText} testid="fix-" rows={3} />
           {typeof b.photo === "string" && (
             <label class="check"><input type="checkbox" checked={dropPhoto} onChange={(e) => setDropPhoto((e.target as HTMLInputElement).checked)} /> {t("records.drop_photo")}</label>
           )}
