@@ -12,13 +12,14 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 
 from server import body_limits, limits
-from server.auth import AuthenticationMiddleware, role_guard
+from server.auth import AuthenticationMiddleware
 from server.clock import Clock
 from server.db.engine import Database
 from server.deps import DEPENDENCIES
 from server.domain.accounts import AccountController, AuthController
 from server.domain.directory.controllers import DirectoryController
 from server.domain.lists.controllers import ListController
+from server.domain.lists.services import ListListener
 from server.domain.passes.controllers import EnrollController, PassAdminController
 from server.domain.registry.controllers import RegistryController
 from server.domain.sync.controllers import RecordsAdminController, SyncController, TrainingController
@@ -47,9 +48,11 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         db = Database(settings.database_url)
         app.state.db = db
         app.state.journal.start(db)
+        await app.state.lists_listener.start(db)  # PostgreSQL: other processes' list changes heard at once
         try:
             yield
         finally:
+            await app.state.lists_listener.stop()
             await app.state.journal.close(db)
             await db.dispose()
 
@@ -60,7 +63,6 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         ],
         dependencies=DEPENDENCIES,
         middleware=[AuthenticationMiddleware],
-        guards=[role_guard],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         before_send=[security_headers], request_class=DoorPassRequest,
         lifespan=[lifespan],
@@ -82,6 +84,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.state.settings = settings
     app.state.clock = clock or Clock()
     app.state.lists = ListCache()
+    app.state.lists_listener = ListListener(app.state.lists)
     app.state.journal = Journal()
     app.state.master = load_keyring(settings.master_key, settings.var_dir, settings.master_key_previous)
     logging.getLogger("doorpass").setLevel(logging.INFO)

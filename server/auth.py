@@ -7,8 +7,8 @@ worker's bound device, a household's anonymous one) carry no account and are
 in with a password and a TOTP second factor (`server.domain.accounts`).
 
 Route handlers say who may call them with `opt={"roles": ...}` (see
-`server/domain/*/guards.py`); one guard, `role_guard`, enforces it for every
-route. The role matrix in `docs/roles.md` is the contract, checked route by
+`server/domain/*/guards.py`); the authentication middleware enforces it for
+every route (`check_roles`), right after it has found the principal. The role matrix in `docs/roles.md` is the contract, checked route by
 route by `tests/integration/api/test_role_matrix.py`. Services receive an
 `Actor` (principal, database session, now) and check the objects they touch
 against it (an agency's staff never see another agency's workers).
@@ -177,6 +177,7 @@ class AuthenticationMiddleware(AbstractMiddleware):
                 async with app.state.db.transaction() as session:
                     await _touch(session, principal.session_hash, now, app.state.settings)
         scope.setdefault("state", {})["principal"] = principal
+        check_roles(scope, principal, scope["route_handler"])
         await self.app(scope, receive, send)
 
 
@@ -202,21 +203,21 @@ def roles(*allowed: Role, setup: bool = False) -> dict[str, object]:
     return {"roles": frozenset(allowed), "setup": setup}
 
 
-async def role_guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
-    """Guard for every route: a handler without `roles` in its opt is public; otherwise the principal must hold one.
+def check_roles(scope: Scope, principal: Principal, handler: BaseRouteHandler) -> None:
+    """Every route's access rule: a handler without `roles` in its opt is public; otherwise the principal must hold one.
 
-    A coroutine although it never awaits: Litestar runs a plain function guard in a worker thread (a thread hop on
-    every request of every route, about a tenth of a list's answer time under load, docs/perf.md)."""
+    Called by the authentication middleware for every request, before the handler and before its body is read. Not a
+    Litestar guard: Litestar hands each guard a copy of the route handler on every request (`copy(handler)`), which
+    was about a tenth of a list's answer time under load (docs/perf.md)."""
     allowed = handler.opt.get("roles")
     if allowed is None:
         return
-    principal = principal_of(connection)
     if not principal.is_staff:
         raise Unauthorized("请先登录工作人员账号", "Please sign in with a staff account", code="sign_in_required")
-    if connection.scope.get("method", "GET") not in SAFE_METHODS:
+    if scope.get("method", "GET") not in SAFE_METHODS:
         # The session cookie rides along with any request the browser makes to us; the token only with ours.
         # (Public routes need none: a staff cookie gives them nothing a phone does not have.)
-        sent = connection.headers.get(CSRF_HEADER, "")
+        sent = _header(scope, CSRF_HEADER)
         if not (principal.csrf_token and hmac.compare_digest(sent.encode(), principal.csrf_token.encode())):
             raise Forbidden("请求缺少有效的安全令牌，请刷新页面后重试", "Missing or wrong CSRF token: reload the page and try again",
                             code="csrf")
@@ -227,6 +228,15 @@ async def role_guard(connection: ASGIConnection, handler: BaseRouteHandler) -> N
         raise Forbidden("您的账号没有这项权限", "Your account may not do this", code="forbidden")
 
 
+def _header(scope: Scope, name: str) -> str:
+    """A request header's value (the first one sent), "" when absent; `name` in lower case (ASGI lowers names)."""
+    key = name.encode()
+    for k, v in scope.get("headers", ()):
+        if k.lower() == key:
+            return v.decode("latin-1")
+    return ""
+
+
 async def provide_principal(request: ASGIConnection) -> Principal:
     """Dependency: the Principal of this request."""
     return principal_of(request)
@@ -234,5 +244,5 @@ async def provide_principal(request: ASGIConnection) -> Principal:
 
 __all__ = [
     "ANONYMOUS", "Actor", "AuthenticationMiddleware", "DomainError", "Principal", "Role", "STAFF_ROLES", "principal_of",
-    "role_guard", "roles", "system_principal", "token_hash",
+    "check_roles", "roles", "system_principal", "token_hash",
 ]

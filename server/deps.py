@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from litestar import Request
-from litestar.datastructures import State
 from litestar.di import Provide
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,7 +17,7 @@ from server.domain.verify.journal import Journal
 from server.settings import Settings
 
 
-@dataclass
+@dataclass(slots=True)
 class Context:
     """Per-request handles on the process-wide state."""
 
@@ -40,7 +39,10 @@ class Context:
         return Actor(self.principal, session, self.now())
 
 
-async def provide_ctx(request: Request, state: State) -> Context:
+async def provide_ctx(request: Request) -> Context:
+    """The handles, from the app's state (read from the app itself: a `state: State` parameter would make Litestar
+    build a State object for every request)."""
+    state = request.app.state
     return Context(
         db=state.db, master=state.master, settings=state.settings, clock=state.clock, lists=state.lists,
         journal=state.journal, principal=principal_of(request),

@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import os
 import time
+import urllib.error
+import urllib.request
 import uuid
 from pathlib import Path
 
@@ -123,16 +125,34 @@ def device_id(page) -> str:  # type: ignore[no-untyped-def]
 _last_step = [0]
 
 
-def _fresh_code(secret: str) -> str:
-    """An authenticator code of a 30 s step not used before by these tests (the server takes each step once per
-    account, and one step of drift either way)."""
+def next_step(last: int) -> int:
+    """The next 30 s step after `last` whose code the server takes now: it takes one step of drift either way, each
+    step once per account, in increasing order. So three codes are at hand at once (the step before, this one and the
+    next) before anyone has to wait for the clock; the step before is used only early in this one, well before it
+    leaves the window."""
     while True:
-        now = int(time.time()) // 30
-        step = max(now, _last_step[0] + 1)
+        t = time.time()
+        now = int(t) // 30
+        step = max(now - 1 if t % 30 < 20 else now, last + 1)
         if step <= now + 1:
-            _last_step[0] = step
-            return pyotp.TOTP(secret).at(step * 30)
+            return step
         time.sleep(1)
+
+
+def _fresh_code(secret: str) -> str:
+    """An authenticator code of a 30 s step not used before by these tests (`next_step`)."""
+    _last_step[0] = next_step(_last_step[0])
+    return pyotp.TOTP(secret).at(_last_step[0] * 30)
+
+
+def _me(server, cookie: str) -> dict | None:  # type: ignore[no-untyped-def]
+    """What /api/auth/me says of a session cookie; None when the session is over (signed out, expired)."""
+    req = urllib.request.Request(server.base + "/api/auth/me", headers={"cookie": f"dp_session={cookie}"})
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return json.loads(r.read())
+    except urllib.error.HTTPError:
+        return None
 
 
 OUTLET_PASSWORD = "outlet-phone-password-1"
@@ -150,12 +170,20 @@ def outlet_staff(server) -> dict:  # type: ignore[no-untyped-def]
             server.seeds.append(json.loads(server.cli("seed-demo", "--base-url", server.base)))
             held = None
         account = next(a for a in server.seeds[-1]["accounts"] if a["role"] == "outlet_staff")
+        if held is not None and held[0] == len(server.seeds) and held[2] is not None:
+            # The session an earlier test signed in is reused while it lasts (every sign-in spends an authenticator
+            # step, and the steps run out every 30 s); a test that signed it out gets a new one.
+            me = _me(server, held[2]["cookie"])
+            if me is not None and me.get("role") == "outlet_staff":
+                return {**held[2], "csrf": me["csrf_token"], "me": me}
         if held is not None and held[0] == len(server.seeds):
             st, me, cookie = server._post_json("/api/auth/sign-in", {"username": account["username"], "password": OUTLET_PASSWORD,
                                                                      "otp": _fresh_code(held[1])}, {})
             if st != 200:
                 continue
-            return {"cookie": cookie.split("=", 1)[1], "csrf": me["csrf_token"], "me": me, "username": account["username"]}
+            staff = {"cookie": cookie.split("=", 1)[1], "csrf": me["csrf_token"], "me": me, "username": account["username"]}
+            server._outlet_staff = (held[0], held[1], staff)
+            return staff
         st, me, cookie = server._post_json("/api/auth/sign-in", {"username": account["username"], "password": account["password"]}, {})
         if st != 200:
             continue
@@ -168,8 +196,9 @@ def outlet_staff(server) -> dict:  # type: ignore[no-untyped-def]
         st, codes, _ = server._post_json("/api/auth/totp/confirm", {"code": _fresh_code(setup["secret"])}, headers)
         assert st == 200, codes
         assert me["role"] == "outlet_staff" and me["outlet_id"], me
-        server._outlet_staff = (len(server.seeds), setup["secret"])
-        return {"cookie": cookie.split("=", 1)[1], "csrf": me["csrf_token"], "me": me, "username": account["username"]}
+        staff = {"cookie": cookie.split("=", 1)[1], "csrf": me["csrf_token"], "me": me, "username": account["username"]}
+        server._outlet_staff = (len(server.seeds), setup["secret"], staff)
+        return staff
     raise AssertionError(f"the demo outlet staff account does not sign in: {me}")
 
 

@@ -70,6 +70,32 @@ def test_live_frame_rows(world) -> None:  # type: ignore[no-untyped-def]
     assert crypto.verify(resigned, NOW, trust, status).result == "bad_issuer_sig"
 
 
+def test_an_issued_pair_skips_only_the_issuer_signature(world) -> None:  # type: ignore[no-untyped-def]
+    """`issued` (the server's own record of a credential and its signature) spares exactly one check: the issuer
+    signature of a frame carrying that very pair. A different signature, an issuer out of the trust list or out of its
+    window, a forged device signature, a stale step and the status still give their rows."""
+    _, _, issuer, device, trust, status = world
+    secret = crypto.new_totp_secret()
+    cred, sig = cred_for(issuer, device)
+    qr = crypto.make_live_qr(cred, sig, secret, device, NOW)
+    parsed = crypto.parse_qr(qr)
+    assert crypto.verify(qr, NOW, trust, status, secret=secret, parsed=parsed, issued=(cred, sig)).result == "valid"
+    other = crypto.new_signing_key()
+    resigned = crypto.make_live_qr(cred, crypto.sign_cred(other, cred), secret, device, NOW)
+    assert crypto.verify(resigned, NOW, trust, status, issued=(cred, sig)).result == "bad_issuer_sig"
+    # The pair is what the verifier vouches for: a pair it "issued" with a wrong signature is taken as it says.
+    assert crypto.verify(resigned, NOW, trust, status, issued=(cred, crypto.sign_cred(other, cred))).result == "valid"
+    assert crypto.verify(qr, NOW + 86400 * 500, trust, status, issued=(cred, sig)).result == "unknown_issuer"
+    unknown = cred_for(issuer, device, kid="agency-2")
+    assert crypto.verify(crypto.make_card(*unknown), NOW, trust, status, issued=unknown).result == "unknown_issuer"
+    forged = crypto.make_live_qr(cred, sig, secret, other, NOW)
+    assert crypto.verify(forged, NOW, trust, status, issued=(cred, sig)).result == "bad_device_sig"
+    assert crypto.verify(qr, NOW + 120, trust, status, issued=(cred, sig)).result == "stale"
+    assert crypto.verify(qr, NOW, trust, status, secret=crypto.new_totp_secret(), issued=(cred, sig)).result == "bad_code"
+    revoked = cred_for(issuer, device, status_index=12)
+    assert crypto.verify(crypto.make_card(*revoked), NOW, trust, status, issued=revoked).result == "revoked"
+
+
 def test_rows_come_in_the_spec_order(world) -> None:  # type: ignore[no-untyped-def]
     """A frame wrong in several ways reports the first failing row."""
     _, _, issuer, device, trust, status = world

@@ -9,15 +9,18 @@ under a row lock so that several server processes never hand out one `seq` twice
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gzip
 import hashlib
 import json
+import logging
 import secrets
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import crypto
@@ -160,7 +163,7 @@ async def resign_trust(session: AsyncSession, master: Keyring, *, now: int) -> N
     seq = row.seq + 1
     env = crypto.build_trust(unseal_key(master, root), seq=seq, issued_at=now, status_pub=status.pub, issuers=issuers)
     _store(row, env, seq=seq, now=now)
-    _note_change(session)
+    await _note_change(session, "trust")
 
 
 async def resign_status(session: AsyncSession, master: Keyring, *, now: int, changes: dict[int, int] | None = None) -> int:
@@ -177,7 +180,7 @@ async def resign_status(session: AsyncSession, master: Keyring, *, now: int, cha
     seq = row.seq + 1
     env = crypto.build_status(unseal_key(master, key), seq=seq, issued_at=now, size=row.size, bitstring=row.bitstring)
     _store(row, env, seq=seq, now=now)
-    _note_change(session)
+    await _note_change(session, "status")
     return seq
 
 
@@ -208,7 +211,12 @@ async def opened_lists(session: AsyncSession) -> tuple[crypto.TrustList, crypto.
 MAX_AGE = 2.0
 """Seconds a process serves its in-memory lists before it asks the database whether they changed (one small query of
 both etags). A change made by this process is seen at its next request (`_note_change`); a change made by another
-process (another server on the same database) within `MAX_AGE` seconds plus one request's time."""
+process (another server on the same database): on PostgreSQL at the next request after its notification arrives
+(`ListListener`), and within `MAX_AGE` seconds plus one request's time whenever nobody listens (and on SQLite)."""
+
+CHANNEL = "doorpass_lists"
+"""PostgreSQL's notification channel: a process that re-signs a list notifies it in the same transaction, and every
+process's `ListListener` marks its cache due when it hears it (the payload names the list; any one makes both due)."""
 
 _changes: dict[int, int] = {}
 """Per database pool (id of the engine's pool: one per `Database`), how many re-signed lists this process committed."""
@@ -218,8 +226,9 @@ def _pool_key(session: AsyncSession) -> int:
     return id(session.sync_session.get_bind().pool)  # type: ignore[union-attr]  # an Engine or its OptionEngine
 
 
-def _note_change(session: AsyncSession) -> None:
-    """Once the transaction that re-signed a list commits, the lists of this process's caches on that database are due."""
+async def _note_change(session: AsyncSession, name: str) -> None:
+    """Once the transaction that re-signed a list commits, the lists of this process's caches on that database are due;
+    on PostgreSQL every other process is told too (`NOTIFY`, sent by the database at commit, dropped on rollback)."""
     key = _pool_key(session)
 
     def committed(_session: object) -> None:
@@ -231,6 +240,8 @@ def _note_change(session: AsyncSession) -> None:
     if not session.info.get("doorpass_lists_hook"):
         session.info["doorpass_lists_hook"] = True
         event.listen(session.sync_session, "after_commit", committed, once=True)
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(text("SELECT pg_notify(:channel, :name)"), {"channel": CHANNEL, "name": name})
 
 
 @dataclass(frozen=True)
@@ -275,8 +286,15 @@ class ListCache:
         self._checked = -float("inf")
         self._seen_changes = -1
         self._pool: int | None = None
+        self._signals = 0
+        self._seen_signals = 0
         self._lock = asyncio.Lock()
         self._root: bytes | None = None
+
+    def mark_due(self) -> None:
+        """Another process changed a list (or may have, while nobody listened): re-check at the next request. A mark
+        that arrives while a check is under way makes one more check (the first may have read before the change)."""
+        self._signals += 1
 
     @property
     def value(self) -> tuple[crypto.TrustList, crypto.StatusList] | None:
@@ -284,6 +302,8 @@ class ListCache:
 
     def _due(self) -> bool:
         if self.snapshot is None or time.monotonic() - self._checked >= self.max_age:
+            return True
+        if self._signals != self._seen_signals:
             return True
         return self._pool is not None and _changes.get(self._pool, 0) != self._seen_changes
 
@@ -310,13 +330,13 @@ class ListCache:
 
     async def _check(self, session: AsyncSession) -> None:
         self._pool = _pool_key(session)
-        seen = _changes.get(self._pool, 0)
+        seen, signals = _changes.get(self._pool, 0), self._signals
         started = time.monotonic()
         etags = {name: etag for name, etag in (await session.execute(select(ListState.name, ListState.etag))).all()}
         old = self.snapshot
         if old is None or (etags.get("trust"), etags.get("status")) != old.key:
             self.snapshot = await self._load(session, old, etags)
-        self._checked, self._seen_changes = started, seen
+        self._checked, self._seen_changes, self._seen_signals = started, seen, signals
 
     async def _load(self, session: AsyncSession, old: Snapshot | None, etags: dict[str, str]) -> Snapshot:
         if self._root is None:
@@ -341,3 +361,112 @@ class ListCache:
             async with db.read() as session:
                 self._root = await root_pub(session)
         return self._root
+
+
+
+# --- Hearing other processes' changes (PostgreSQL) -----------------------------------------------------------------
+
+log = logging.getLogger("doorpass")
+
+
+class ListListener:
+    """LISTENs on `CHANNEL` on one dedicated connection (outside the pool) and marks the cache due on each notification,
+    so a list re-signed by another process is served by this one at its next request, not up to `MAX_AGE` later.
+
+    The `MAX_AGE` re-check stays: it is the bound whenever the listener is down (a lost connection, a database that
+    refuses one more), and on SQLite, which has no notifications. A lost connection is reconnected with backoff
+    (`RETRY_FIRST` doubling to `RETRY_MAX` seconds); each (re)connection marks the cache due, for the changes missed
+    meanwhile. Nothing here ever fails the app: a listener that cannot listen logs a warning (never the address,
+    which may carry a password) and keeps trying.
+    """
+
+    RETRY_FIRST = 0.5
+    RETRY_MAX = 30.0
+    START_WAIT = 5.0
+    PING_EVERY = 15.0
+    """Seconds between pings of an idle listening connection, so a connection dead without a word is found."""
+
+    def __init__(self, cache: ListCache) -> None:
+        self.cache = cache
+        self.listening = False
+        self.heard = 0
+        """Notifications heard (tests and diagnostics)."""
+        self.connections = 0
+        """Listening connections made so far: more than one means it reconnected."""
+        self.server_pid: int | None = None
+        """The database's process id of the listening connection (to find it in pg_stat_activity)."""
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
+        self._tried = asyncio.Event()
+
+    async def start(self, db: Database) -> None:
+        """Listen in the background when `db` is PostgreSQL; on SQLite do nothing (the `MAX_AGE` bound holds).
+        Waits (at most `START_WAIT` s) for the first attempt to connect, so a process that can listen is listening
+        before it answers its first request; one that cannot goes on without (and keeps trying)."""
+        if db.is_sqlite or self._task is not None:
+            return
+        args, kwargs = db.engine.dialect.create_connect_args(db.engine.url)
+        for sqlalchemy_only in ("prepared_statement_cache_size", "prepared_statement_name_func", "async_fallback"):
+                kwargs.pop(sqlalchemy_only, None)
+        self._stopping, self._tried = asyncio.Event(), asyncio.Event()  # this event loop's (an app may start again)
+        self._task = asyncio.create_task(self._run(args, kwargs), name="doorpass-lists-listener")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._tried.wait(), self.START_WAIT)
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is None:
+            return
+        self._stopping.set()
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    @property
+    def reconnects(self) -> int:
+        return max(self.connections - 1, 0)
+
+    def _heard(self, _conn: object, _pid: int, _channel: str, _payload: str) -> None:
+        self.heard += 1
+        self.cache.mark_due()
+
+    async def _run(self, args: Sequence[Any], kwargs: Mapping[str, Any]) -> None:
+        delay = self.RETRY_FIRST
+        while not self._stopping.is_set():
+            try:
+                await self._listen_once(args, kwargs)
+                delay = self.RETRY_FIRST  # it listened, then lost the connection: try again soon
+            except asyncio.CancelledError:
+                raise
+            except Exception as e:  # never the app's failure: the MAX_AGE bound holds meanwhile
+                self._tried.set()
+                log.warning("lists listener: cannot listen (%s); lists re-checked every %.0f s meanwhile, retrying in "
+                            "%.1f s", type(e).__name__, self.cache.max_age, delay)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), delay)
+            delay = min(delay * 2, self.RETRY_MAX)
+
+    async def _listen_once(self, args: Sequence[Any], kwargs: Mapping[str, Any]) -> None:
+        import asyncpg
+
+        conn = await asyncpg.connect(*args, timeout=10, **kwargs)
+        lost = asyncio.Event()
+        try:
+            conn.add_termination_listener(lambda _c: lost.set())
+            await conn.add_listener(CHANNEL, self._heard)
+            self.server_pid, self.listening = conn.get_server_pid(), True
+            self.connections += 1
+            self._tried.set()
+            self.cache.mark_due()  # what changed while nobody listened
+            while not lost.is_set() and not conn.is_closed():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(lost.wait(), self.PING_EVERY)
+                    break
+                await conn.execute("SELECT 1", timeout=10)
+        finally:
+            self.listening = False
+            if not conn.is_closed():
+                with contextlib.suppress(Exception):
+                    await conn.close(timeout=5)
+        if not self._stopping.is_set():
+            log.warning("lists listener: connection lost; reconnecting")

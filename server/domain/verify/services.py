@@ -249,9 +249,15 @@ async def verify_qr(
 
 
 def _check(master: Keyring, lists: Snapshot, qr: str, parsed: crypto.Parsed | None, found: Found, now: int) -> crypto.Result:
-    """The DP1 verdict with the TOTP row; the TOTP secret is opened for this one check and dropped with it."""
+    """The DP1 verdict with the TOTP row; the TOTP secret is opened for this one check and dropped with it.
+
+    The frame is parsed once (`parsed`), and a credential the server holds as issued (`found`: the row's credential
+    and issuer signature, which the caller has matched to the frame's) costs no second issuer-signature check: one
+    Ed25519 check a verification (the device's), not two (`crypto.verify`, `issued`)."""
     secret = totp_secret(master, found[0]) if found is not None and parsed is not None and parsed.kind == "live" else None
-    result = crypto.verify(qr, now, lists.trust, lists.status, secret=secret).result
+    p = found[0] if found is not None else None
+    issued = (p.cred, p.issuer_sig) if p is not None and p.cred is not None and p.issuer_sig is not None else None
+    result = crypto.verify(qr, now, lists.trust, lists.status, secret=secret, parsed=parsed, issued=issued).result
     if parsed is not None and parsed.kind == "live" and secret is None and result in crypto.STATUS_RESULTS:
         return crypto.Result.BAD_CODE  # online, and the server holds no secret for this pass: the code cannot be right
     return result
