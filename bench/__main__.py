@@ -23,6 +23,7 @@ BENCHES = [
     "http",  # verify and the lists over HTTP (wrk), 1, 2 and 4 processes
     "verify_load",  # verify and pull beside heavy pushes
     "sync_push",  # push against a bulk insert; pull against a plain read
+    "pull",  # a whole pull against the records a phone holds (plot)
     "push_procs",  # push at 1, 2 and 4 processes on PostgreSQL
     "status_list",  # status list size and re-signing time
     "wire",  # bytes of a first visit on the wire
