@@ -208,7 +208,6 @@ def _pg_processes(wrk_bin: str, tmp: Path) -> dict:
         served.stop()
         for n in PROCESSES:
             served.workers = n
-            served._log = open(served.log_path, "a")  # noqa: SIM115  # stop() closed it; the next stop() closes this
             served.start()
             try:
                 _settle(served, n)

@@ -37,7 +37,6 @@ import os
 import random
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import threading
@@ -53,7 +52,7 @@ import httpx
 import crypto
 from tests.dbquery import rows
 from tests.records import VERSIONS, Device, uuid7
-from tests.served import ROOT, Phone, Served, free_port, wait_healthy
+from tests.served import Phone, Served, ServerProcess, free_port
 from tests.sync_client import body_hash
 
 PG_HOST, PG_PORT = "127.0.0.1", 5432
@@ -103,30 +102,14 @@ def drop_connections(name: str) -> int:
 
 # ---- the server processes ----------------------------------------------------------------------------------------
 
-class Second:
-    """A second server process on the first one's database, var/ and master key, on a port of its own."""
-
-    def __init__(self, first: Served, log: Path) -> None:
-        port = free_port()
-        self.base = f"http://127.0.0.1:{port}"
-        master = (Path(first.env["DOORPASS_VAR"]) / "master.key").read_text().strip()
-        self.env = {**first.env, "DOORPASS_PORT": str(port), "DOORPASS_MASTER_KEY": master}
-        self.log = open(log, "w")  # noqa: SIM115  # open for the process's whole life; closed by stop()
-        self.start()
-
-    def start(self) -> None:
-        self.proc = subprocess.Popen([sys.executable, "-m", "server", "serve"], env=self.env, cwd=ROOT, stdout=self.log,
-                                     stderr=subprocess.STDOUT)
-        if not wait_healthy(self.base):
-            raise RuntimeError(f"second server process did not start on {self.base}")
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-        self.log.close()
+def second(first: Served, log: Path) -> ServerProcess:
+    """A second server process on the first one's database, var/ and master key, on a port of its own, started."""
+    port = free_port()
+    master = (Path(first.env["DOORPASS_VAR"]) / "master.key").read_text().strip()
+    proc = ServerProcess({**first.env, "DOORPASS_PORT": str(port), "DOORPASS_MASTER_KEY": master},
+                         f"http://127.0.0.1:{port}", log)
+    proc.start()
+    return proc
 
 
 # ---- what happened -----------------------------------------------------------------------------------------------
@@ -233,7 +216,7 @@ class Soak:
         self.failures: list[str] = []
         self.a = Served(workdir / "a", self.url)
         try:
-            self.b = Second(self.a, workdir / "b.log")
+            self.b = second(self.a, workdir / "b.log")
         except Exception:
             self.a.stop()
             raise

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
 import anyio
 import msgspec
@@ -42,6 +44,9 @@ PREFIX = 256
 see what it was, too little to fill the database with refused records."""
 
 DAY = 86400
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -97,14 +102,32 @@ class Contended(Exception):
 
 
 class Appliers(dict[str, Applier]):
-    """The appliers by record kind, and optionally what applies in bulk: a `prepare` step for the whole batch and a
-    `bulk` applier for runs of consecutive records whose kinds are in `bulk_kinds`. A plain dict of appliers works too."""
+    """The appliers by record kind, and optionally what applies in bulk: a `prepare` step for the whole batch and
+    bulk appliers, each for a group of kinds (`bulks`: (kinds, bulk) pairs; the groups do not overlap). `push` cuts
+    the batch into runs of consecutive records of one group and gives each run to its group's bulk applier.
+    `bulk` and `bulk_kinds` name one group (the spelling of callers with a single group), and read back as the
+    first group. A plain dict of appliers works too: every record then applies one at a time."""
 
     def __init__(self, appliers: dict[str, Applier], *, prepare: Prepare | None = None, bulk: Bulk | None = None,
-                 bulk_kinds: frozenset[str] = frozenset()) -> None:
+                 bulk_kinds: frozenset[str] = frozenset(), bulks: tuple[tuple[frozenset[str], Bulk], ...] = ()) -> None:
         super().__init__(appliers)
-        self.prepare, self.bulk, self.bulk_kinds = prepare, bulk, bulk_kinds
+        self.prepare = prepare
+        self.bulks = (((bulk_kinds, bulk),) if bulk is not None else ()) + bulks
+        self.group_of: dict[str, int] = {}
+        """Record kind → index of its group in `bulks`."""
+        for group, (kinds, _) in enumerate(self.bulks):
+            for kind in kinds:
+                if kind in self.group_of:
+                    raise ValueError(f"record kind {kind!r} is in two bulk groups")
+                self.group_of[kind] = group
 
+    @property
+    def bulk(self) -> Bulk | None:
+        return self.bulks[0][1] if self.bulks else None
+
+    @property
+    def bulk_kinds(self) -> frozenset[str]:
+        return self.bulks[0][0] if self.bulks else frozenset()
 
 
 def prefix(body: bytes) -> str:
@@ -195,30 +218,32 @@ async def _apply(appliers: dict[str, Applier], session: AsyncSession, rec: Any, 
     return _outcome(None)
 
 
-def _runs(appliers: dict[str, Applier], recs: list[Any]) -> list[tuple[bool, list[Any]]]:
-    """The claimed records in batch order, cut into runs: (True, records) for consecutive records the bulk applier
-    takes, (False, [record]) for each other record."""
-    kinds = appliers.bulk_kinds if isinstance(appliers, Appliers) and appliers.bulk is not None else frozenset()
-    out: list[tuple[bool, list[Any]]] = []
+def _runs(appliers: dict[str, Applier], recs: list[Any]) -> list[tuple[Bulk | None, list[Any]]]:
+    """The claimed records in batch order, cut into runs: (bulk, records) for consecutive records of one bulk group,
+    (None, [record]) for each record no group takes."""
+    groups = appliers.group_of if isinstance(appliers, Appliers) else {}
+    out: list[tuple[Bulk | None, list[Any]]] = []
+    last: int | None = None
     for rec in recs:
-        if type(rec).__struct_config__.tag in kinds:
-            if out and out[-1][0]:
-                out[-1][1].append(rec)
-            else:
-                out.append((True, [rec]))
+        group = groups.get(type(rec).__struct_config__.tag)
+        if group is None:
+            out.append((None, [rec]))
+        elif group == last:
+            out[-1][1].append(rec)
         else:
-            out.append((False, [rec]))
+            assert isinstance(appliers, Appliers)
+            out.append((appliers.bulks[group][1], [rec]))
+        last = group
     return out
 
 
 async def _apply_all(appliers: dict[str, Applier], session: AsyncSession, recs: list[Any], device_id: str,
                      now: int) -> dict[str, Outcome]:
-    """Apply the claimed records in batch order: runs of bulk kinds in a few statements, the others one by one."""
+    """Apply the claimed records in batch order: runs of a bulk group in a few statements, the others one by one."""
     outcomes: dict[str, Outcome] = {}
     for bulk, run in _runs(appliers, recs):
-        if bulk:
-            assert isinstance(appliers, Appliers) and appliers.bulk is not None
-            results = await appliers.bulk(session, run, device_id, now)
+        if bulk is not None:
+            results = await bulk(session, run, device_id, now)
             outcomes.update((rec.id, _outcome(result)) for rec, result in zip(run, results, strict=True))
         else:
             outcomes[run[0].id] = await _apply(appliers, session, run[0], device_id, now)
@@ -288,8 +313,38 @@ def _open(index: int, envelope: Any, pub: bytes) -> Item:
     return Item(index, raw, rid, rec=rec, body=body, sig=sig, signed=True)
 
 
-def _prepare(envelopes: list[Any], pub: bytes) -> list[Item]:
-    return [_open(index, envelope, pub) for index, envelope in enumerate(envelopes)]
+def _prepare(pub: bytes, envelopes: list[tuple[int, Any]]) -> list[Item]:
+    return [_open(index, envelope, pub) for index, envelope in envelopes]
+
+
+CHUNK = 16
+"""The fewest records one worker thread checks: below that, handing work to another thread costs about what it saves."""
+
+
+def chunks(items: list[T]) -> list[list[T]]:
+    """`items` in order, cut into at most one part a core (`os.cpu_count()`) of about equal size, none under `CHUNK`
+    items (fewer than 2 × `CHUNK` items: one part)."""
+    parts = max(1, min(os.cpu_count() or 1, len(items) // CHUNK))
+    size = max(1, -(-len(items) // parts))
+    return [items[i:i + size] for i in range(0, len(items), size)]
+
+
+async def in_threads(fn: Callable[[list[T]], list[R]], items: list[T]) -> list[R]:
+    """`fn` over `items`, one worker thread per part of `chunks(items)`, the parts side by side; the results in the
+    order of `items`, as `fn(items)` would give them. Ed25519 checks in `cryptography` release the GIL, so a big batch
+    is checked on every core while the event loop keeps answering."""
+    parts = chunks(items)
+    if len(parts) <= 1:
+        return await anyio.to_thread.run_sync(fn, items) if items else []
+    results: list[list[R]] = [[] for _ in parts]
+
+    async def part(k: int) -> None:
+        results[k] = await anyio.to_thread.run_sync(fn, parts[k])
+
+    async with anyio.create_task_group() as tg:
+        for k in range(len(parts)):
+            tg.start_soon(part, k)
+    return [result for done in results for result in done]
 
 
 async def push(
@@ -323,11 +378,12 @@ async def push(
     receipts: dict[int, Receipt] = {}
     stored, stored_bytes = 0, 0
     items: list[tuple[int, Any, str, bytes]] = []  # (index, record, content hash, signed body) of well-formed records
-    # Signatures, decoding and hashing are CPU work: done in a worker thread, the event loop keeps answering
-    # (a verification at the door does not queue behind a morning's backlog being checked).
+    # Signatures, decoding and hashing are CPU work: done in worker threads, a few side by side for a big batch
+    # (`in_threads`); the event loop keeps answering (a verification at the door does not queue behind a morning's
+    # backlog being checked).
     sigs: dict[str, bytes] = {}
     written: list[tuple[int, str]] = []  # (index, id) of every row this push inserted into sync_records
-    for item in await anyio.to_thread.run_sync(_prepare, raws, device.pub):
+    for item in await in_threads(partial(_prepare, device.pub), list(enumerate(raws))):
         if item.error is not None:
             reason, reason_en = item.error
             if not item.signed:

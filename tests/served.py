@@ -14,6 +14,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import IO
 
 import pyotp
 
@@ -55,8 +56,38 @@ class Phone:
         return crypto.make_card(self.cred, self.sig)
 
 
-class Served:
-    """One server process on a free port with its own var/ (and database)."""
+class ServerProcess:
+    """`python -m server serve` with `env`, answering at `base`: started, started again after a kill or a stop (same
+    port, same database), stopped; its output appended to `log_path` across restarts."""
+
+    def __init__(self, env: dict[str, str], base: str, log_path: Path, *, workers: int = 1) -> None:
+        self.env, self.base, self.log_path, self.workers = env, base, log_path, workers
+        self.proc: subprocess.Popen | None = None
+        self._log: IO[str] | None = None
+
+    def start(self) -> None:
+        """Start (or restart, after a kill or a stop) the server process on the same port and database."""
+        if self._log is None or self._log.closed:
+            self._log = open(self.log_path, "a")  # noqa: SIM115  # the process's log while it runs; closed by stop()
+        self.proc = subprocess.Popen([sys.executable, "-m", "server", "serve", "--workers", str(self.workers)], env=self.env,
+                                     cwd=ROOT, stdout=self._log, stderr=subprocess.STDOUT)
+        if not wait_healthy(self.base):
+            self.stop()
+            raise RuntimeError(f"the server did not start on {self.base}:\n{self.log_path.read_text()}")
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        if self._log is not None:
+            self._log.close()
+
+
+class Served(ServerProcess):
+    """One server process on a free port with its own var/ (and database), seeded with the demo data."""
 
     def __init__(self, tmp: Path, database_url: str | None = None, *, build_pwa: bool = False, workers: int = 1,
                  env: dict[str, str] | None = None) -> None:
@@ -82,32 +113,14 @@ class Served:
             assert build.returncode == 0, build.stdout + build.stderr
         self.seeds = [json.loads(self.cli("seed-demo", "--base-url", self.base))]
         self._staff: dict[str, tuple[int, dict[str, str]]] = {}
-        self.log_path = tmp / "server.log"
-        self._log = open(self.log_path, "w")  # noqa: SIM115  # the server's log for its whole life; closed by stop()
-        self.workers = workers
+        super().__init__(self.env, self.base, tmp / "server.log", workers=workers)
         self.start()
-
-    def start(self) -> None:
-        """Start (or restart, after a kill) the server process on the same port and database."""
-        self.proc = subprocess.Popen([sys.executable, "-m", "server", "serve", "--workers", str(self.workers)], env=self.env,
-                                     cwd=ROOT, stdout=self._log, stderr=subprocess.STDOUT)
-        if not wait_healthy(self.base):
-            self.stop()
-            raise RuntimeError(self.log_path.read_text())
 
     def cli(self, *args: str) -> str:
         r = subprocess.run([sys.executable, "-m", "server", *args], env=self.env, cwd=ROOT, capture_output=True,
                            text=True, timeout=120)
         assert r.returncode == 0, r.stderr
         return r.stdout
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-        self._log.close()
 
     def staff(self, username: str = "demo-regulator") -> dict[str, str]:
         """Headers of a signed-in session (two factors set up) of a demo account from the latest seed-demo run.

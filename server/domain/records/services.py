@@ -14,10 +14,10 @@ import hashlib
 import io
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
+from functools import partial
 from zoneinfo import ZoneInfo
 
-import anyio
-from sqlalchemy import select, text, update
+from sqlalchemy import bindparam, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,6 +31,7 @@ from server.errors import NotFound
 from sync import Appliers, Contended, DuplicateOf, Rejected
 from sync import wire as w
 from sync.models import Device
+from sync.push import in_threads
 
 STEP, DAY = 30, 86400
 LOCAL = ZoneInfo("Asia/Shanghai")
@@ -146,6 +147,105 @@ def local_day(t: int, tz: tzinfo) -> date:
     return datetime.fromtimestamp(t, tz).date()
 
 
+NO_PASS = ("找不到这张已激活的上门服务证", "No activated pass with this number")
+REVOKED = ("这张上门服务证已被吊销（或手机已解绑），吊销后不能再签到签退",
+           "This pass was revoked (or its phone unbound): no check-in or check-out after that")
+NO_CHECKIN = ("找不到这次上门的签到记录（须先送达签到）", "No check-in for this visit (it must arrive first)")
+OTHER_SERIAL = ("签退的证号与签到不一致", "The check-out pass number differs from the check-in")
+BEFORE_CHECKIN = ("签退时间早于签到时间", "Check-out is before check-in")
+CHECKED_OUT = ("这次上门已经签退过了", "This visit is already checked out")
+OWN_PHONE = ("不能在服务员自己的手机上评价或投诉自己的上门服务证", "A worker's own phone cannot review or complain about her pass")
+NOT_THIS_PHONES_CODE = ("这次上门的上门码不是这台手机出示的", "This visit's code was not shown by this phone")
+
+
+def _bound_of(row: tuple[bytes | None, str, int] | None) -> tuple[str, int | None] | None:
+    """A pass's (device_pub, state, updated_at) as `bound` answers it: the device id of its key and when it was
+    revoked (None: not revoked); None: no such pass, or not activated."""
+    if row is None or row[0] is None:
+        return None
+    return sync.device_id_of(row[0]), row[2] if row[1] == "revoked" else None  # a revoked pass changes no more
+
+
+def _own_pass(found: tuple[str, int | None] | None, device_id: str, at: int) -> None:
+    """A check-in or check-out is recorded on the phone its pass is bound to, before any revocation."""
+    if found is None:
+        raise Rejected(*NO_PASS)
+    owner, revoked_at = found
+    if owner != device_id:
+        raise Rejected(*NOT_THE_PASS_PHONE)
+    if revoked_at is not None and at >= revoked_at:  # made before the revocation (offline), it still counts
+        raise Rejected(*REVOKED)
+
+
+def _visit_code(r: w.Checkin, now: int, lag_days: int) -> visitcode.VisitCode:
+    """The household's visit code a check-in carries, once it is this visit's and this pass's and on time."""
+    code = visitcode.parse(r.visit_code)
+    if code is None:
+        raise Rejected("住户的上门码无法识别（请住户重新核验后出示新的上门码）",
+                       "The household's visit code cannot be read (ask the household to verify again and show the new code)")
+    if code.visit_id != r.visit_id or code.serial != r.serial:
+        raise Rejected("住户的上门码不是这次上门、这张证的", "The household's visit code is for another visit or pass")
+    if code.at > now + visitcode.SKEW:
+        raise Rejected("上门码的时间晚于服务器时间（手机时钟不对？）", "The visit code is from later than the server's time (is a phone's clock wrong?)")
+    if not code.at - visitcode.SKEW <= r.at <= code.at + visitcode.WINDOW:
+        raise Rejected(f"签到须在住户核验后 {visitcode.WINDOW // 60} 分钟内完成",
+                       f"Check-in must be made within {visitcode.WINDOW // 60} minutes of the household's verification")
+    if now - code.at > lag_days * DAY:
+        raise Rejected(f"签到在 {lag_days} 天后才送达，不能再作为凭证",
+                       f"The check-in arrived more than {lag_days} days after the visit; it is no longer proof")
+    return code
+
+
+def _check_out(visit: tuple[int, int | None, int | None] | None, r: w.Checkout) -> None:
+    """A check-out of the visit (serial, started_at, ended_at) as stored: after its check-in, of its pass, once."""
+    serial, started_at, ended_at = visit or (None, None, None)
+    if started_at is None:  # one outbox sends in order: the check-in is always ahead of its check-out
+        raise Rejected(*NO_CHECKIN)
+    if serial != r.serial:
+        raise Rejected(*OTHER_SERIAL)
+    if r.at < started_at:
+        raise Rejected(*BEFORE_CHECKIN)
+    if ended_at is not None:
+        raise Rejected(*CHECKED_OUT)
+
+
+def _photo(r: w.Complaint) -> bytes | None:
+    """A complaint's photo, decoded (at most 512 KB)."""
+    if not r.photo:
+        return None
+    try:
+        photo = base64.b64decode(r.photo, validate=True)
+    except (binascii.Error, ValueError) as e:
+        raise Rejected("投诉照片无法读取", "The complaint photo cannot be read") from e
+    if len(photo) > 512 * 1024:
+        raise Rejected("投诉照片超过 512 KB", "The complaint photo is over 512 KB")
+    return photo
+
+
+def _already(model: type[Review] | type[Complaint]) -> tuple[str, str]:
+    what = ("评价", "reviewed") if model is Review else ("投诉", "complained about")
+    return f"这台手机已经{what[0]}过这次上门了", f"This phone has already {what[1]} this visit"
+
+
+VisitRow = tuple[str, str, int, int | None, bytes | None]
+"""What a household record needs of a stored visit: id, household pseudonym, serial, code time, code signature."""
+
+
+def _confirms(v: VisitRow | None, serial: int, pub: bytes | None) -> bool:
+    """Whether a household record about pass `serial`, from the device of key `pub`, confirms the checked-in visit `v`
+    (its device made the visit code); raises when the visit was checked in with another device's code (None: no
+    check-in yet)."""
+    vid, pseudonym, v_serial, code_at, code_sig = v or ("", "", 0, None, None)
+    if code_sig is None:
+        return False
+    if v_serial != serial or not visitcode.VisitCode(vid, pseudonym, v_serial, code_at or 0, code_sig).signed_by(pub):
+        raise Rejected(*NOT_THIS_PHONES_CODE)
+    return True
+
+
+VISIT_ROW = (Visit.id, Visit.household_pseudonym, Visit.serial, Visit.code_at, Visit.code_sig)
+
+
 def make_appliers(
     lists: tuple[crypto.TrustList, crypto.StatusList], *, offline_lag_days: int, tz: tzinfo = LOCAL
 ) -> Appliers:
@@ -160,24 +260,26 @@ def make_appliers(
     proofs: dict[tuple[str, int, int], crypto.Parsed | Rejected] = {}
     """(frame, record time, now): the frame's proof, or why it is none."""
 
-    def proofs_of(frames: list[tuple[str, int]], now: int) -> dict[tuple[str, int, int], crypto.Parsed | Rejected]:
+    def proofs_of(now: int, frames: list[tuple[str, int]]) -> list[crypto.Parsed | Rejected]:
+        """Each (frame, record time)'s proof at `now`, or why it is none (CPU work: run in worker threads)."""
         fresh = Freshness(now, offline_lag_days)
-        out: dict[tuple[str, int, int], crypto.Parsed | Rejected] = {}
+        out: list[crypto.Parsed | Rejected] = []
         for frame, at in frames:
             try:
-                out[(frame, at, now)] = check_proof(lists, frame, at, fresh)
+                out.append(check_proof(lists, frame, at, fresh))
             except Rejected as e:
-                out[(frame, at, now)] = e
+                out.append(e)
         return out
 
     async def prepare(session: AsyncSession, recs: list, device_id: str, now: int) -> None:
-        """Before the batch is claimed: check every scanned frame's signatures in a worker thread (the event loop keeps
-        answering), and on PostgreSQL lock the visits whose check-in and household records meet, so a review and the
-        check-in it confirms, pushed by two processes at once, never miss each other (docs/devices.md), and the
-        training sessions the batch writes to (`_locks`)."""
-        frames = [(frame, at) for frame, at in _frames(recs) if (frame, at, now) not in proofs]
+        """Before the batch is claimed: check every scanned frame's signatures in worker threads, a few side by side
+        for a big batch (`sync.push.in_threads`; the event loop keeps answering), and on PostgreSQL lock the visits
+        whose check-in and household records meet, so a review and the check-in it confirms, pushed by two processes
+        at once, never miss each other (docs/devices.md), and the training sessions the batch writes to (`_locks`)."""
+        frames = list(dict.fromkeys((frame, at) for frame, at in _frames(recs) if (frame, at, now) not in proofs))
         if frames:
-            proofs.update(await anyio.to_thread.run_sync(proofs_of, frames, now))
+            found = await in_threads(partial(proofs_of, now), frames)
+            proofs.update(((frame, at, now), result) for (frame, at), result in zip(frames, found, strict=True))
         locks = _locks(recs)
         if locks and session.get_bind().dialect.name == "postgresql":
             await session.execute(LOCK_KEYS, {"ks": [k for k, _ in locks], "ids": [v for _, v in locks]})
@@ -185,7 +287,7 @@ def make_appliers(
     async def frame_proof(frame: str, at: int, now: int) -> crypto.Parsed:
         found = proofs.get((frame, at, now))
         if found is None:
-            found = proofs[(frame, at, now)] = proofs_of([(frame, at)], now)[(frame, at, now)]
+            found = proofs[(frame, at, now)] = proofs_of(now, [(frame, at)])[0]
         if isinstance(found, Rejected):
             raise found
         return found
@@ -195,9 +297,16 @@ def make_appliers(
         such pass, or not activated."""
         if serial not in pass_devices:
             row = (await session.execute(select(Pass.device_pub, Pass.state, Pass.updated_at).where(Pass.serial == serial))).first()
-            pass_devices[serial] = None if row is None or row[0] is None else (
-                sync.device_id_of(row[0]), row[2] if row[1] == "revoked" else None)  # a revoked pass changes no more
+            pass_devices[serial] = _bound_of(None if row is None else (row[0], row[1], row[2]))
         return pass_devices[serial]
+
+    async def bound_all(session: AsyncSession, serials: set[int]) -> None:
+        """`bound` for several passes in one look-up (what a bulk applier reads before it checks its run)."""
+        missing = serials - pass_devices.keys()
+        if missing:
+            rows = {serial: (pub, state, at) for serial, pub, state, at in await session.execute(
+                select(Pass.serial, Pass.device_pub, Pass.state, Pass.updated_at).where(Pass.serial.in_(missing)))}
+            pass_devices.update((serial, _bound_of(rows.get(serial))) for serial in missing)
 
     async def pass_device(session: AsyncSession, serial: int) -> str | None:
         found = await bound(session, serial)
@@ -208,39 +317,22 @@ def make_appliers(
             pubs[device_id] = (await session.execute(select(Device.pub).where(Device.id == device_id))).scalar_one_or_none()
         return pubs[device_id]
 
+    async def pubs_all(session: AsyncSession, device_ids: set[str]) -> None:
+        """`pub_of` for several devices in one look-up."""
+        missing = device_ids - pubs.keys()
+        if missing:
+            rows = {did: pub for did, pub in await session.execute(select(Device.id, Device.pub).where(Device.id.in_(missing)))}
+            pubs.update((device_id, rows.get(device_id)) for device_id in missing)
+
     async def outlet_of(session: AsyncSession, device_id: str) -> int | None:
         """The outlet this phone is tied to by an active outlet staff account of that outlet (docs/devices.md)."""
         if device_id not in outlets:
             outlets[device_id] = await bound_outlet(session, device_id)
         return outlets[device_id]
 
-    async def own_pass_device(session: AsyncSession, serial: int, device_id: str, at: int) -> None:
-        found = await bound(session, serial)
-        if found is None:
-            raise Rejected("找不到这张已激活的上门服务证", "No activated pass with this number")
-        owner, revoked_at = found
-        if owner != device_id:
-            raise Rejected(*NOT_THE_PASS_PHONE)
-        if revoked_at is not None and at >= revoked_at:  # made before the revocation (offline), it still counts
-            raise Rejected("这张上门服务证已被吊销（或手机已解绑），吊销后不能再签到签退",
-                           "This pass was revoked (or its phone unbound): no check-in or check-out after that")
-
     async def checkin(session: AsyncSession, r: w.Checkin, device_id: str, now: int) -> None:
-        await own_pass_device(session, r.serial, device_id, r.at)
-        code = visitcode.parse(r.visit_code)
-        if code is None:
-            raise Rejected("住户的上门码无法识别（请住户重新核验后出示新的上门码）",
-                           "The household's visit code cannot be read (ask the household to verify again and show the new code)")
-        if code.visit_id != r.visit_id or code.serial != r.serial:
-            raise Rejected("住户的上门码不是这次上门、这张证的", "The household's visit code is for another visit or pass")
-        if code.at > now + visitcode.SKEW:
-            raise Rejected("上门码的时间晚于服务器时间（手机时钟不对？）", "The visit code is from later than the server's time (is a phone's clock wrong?)")
-        if not code.at - visitcode.SKEW <= r.at <= code.at + visitcode.WINDOW:
-            raise Rejected(f"签到须在住户核验后 {visitcode.WINDOW // 60} 分钟内完成",
-                           f"Check-in must be made within {visitcode.WINDOW // 60} minutes of the household's verification")
-        if now - code.at > offline_lag_days * DAY:
-            raise Rejected(f"签到在 {offline_lag_days} 天后才送达，不能再作为凭证",
-                           f"The check-in arrived more than {offline_lag_days} days after the visit; it is no longer proof")
+        _own_pass(await bound(session, r.serial), device_id, r.at)
+        code = _visit_code(r, now, offline_lag_days)
         # Inserted, never upserted: the visit's key decides who stores it; a second check-in of the visit is refused.
         added = await session.execute(
             _insert(session)(Visit)
@@ -261,16 +353,10 @@ def make_appliers(
                     await session.execute(update(Visit).where(Visit.id == r.visit_id).values(household_device=row.device_id))
 
     async def checkout(session: AsyncSession, r: w.Checkout, device_id: str, now: int) -> None:
-        await own_pass_device(session, r.serial, device_id, r.at)
+        _own_pass(await bound(session, r.serial), device_id, r.at)
         v = await session.get(Visit, r.visit_id)
-        if v is None or v.started_at is None:  # one outbox sends in order: the check-in is always ahead of its check-out
-            raise Rejected("找不到这次上门的签到记录（须先送达签到）", "No check-in for this visit (it must arrive first)")
-        if v.serial != r.serial:
-            raise Rejected("签退的证号与签到不一致", "The check-out pass number differs from the check-in")
-        if r.at < v.started_at:
-            raise Rejected("签退时间早于签到时间", "Check-out is before check-in")
-        if v.ended_at is not None:
-            raise Rejected("这次上门已经签退过了", "This visit is already checked out")
+        _check_out(None if v is None else (v.serial, v.started_at, v.ended_at), r)
+        assert v is not None
         v.ended_at = r.at
 
     async def about_visit(session: AsyncSession, model: type[Review] | type[Complaint], r: w.Review | w.Complaint,
@@ -280,20 +366,17 @@ def make_appliers(
         parsed = await frame_proof(r.frame, r.at, now)
         cred, digest = parsed.cred, visit_key(parsed)
         if sync.device_id_of(cred.device_pub) == device_id or await pass_device(session, cred.serial) == device_id:
-            raise Rejected("不能在服务员自己的手机上评价或投诉自己的上门服务证", "A worker's own phone cannot review or complain about her pass")
-        what = ("评价", "reviewed") if model is Review else ("投诉", "complained about")
+            raise Rejected(*OWN_PHONE)
         same = (model.frame_digest == digest) if r.visit_id is None else ((model.frame_digest == digest) | (model.visit_id == r.visit_id))
         if (await session.execute(select(model.id).where(same, model.device_id == device_id).limit(1))).first() is not None:
-            raise Rejected(f"这台手机已经{what[0]}过这次上门了", f"This phone has already {what[1]} this visit")
+            raise Rejected(*_already(model))
         confirmed = False
         if r.visit_id is not None:
-            v = await session.get(Visit, r.visit_id)
-            if v is not None and v.code_sig is not None:
-                code = visitcode.VisitCode(v.id, v.household_pseudonym, v.serial, v.code_at or 0, v.code_sig)
-                if v.serial != cred.serial or not code.signed_by(await pub_of(session, device_id)):
-                    raise Rejected("这次上门的上门码不是这台手机出示的", "This visit's code was not shown by this phone")
-                confirmed = True
-                v.household_device = device_id
+            row = (await session.execute(select(*VISIT_ROW).where(Visit.id == r.visit_id))).first()
+            v: VisitRow | None = None if row is None else (row[0], row[1], row[2], row[3], row[4])
+            confirmed = _confirms(v, cred.serial, await pub_of(session, device_id))
+            if confirmed:
+                await session.execute(update(Visit).where(Visit.id == r.visit_id).values(household_device=device_id))
         return parsed, digest, confirmed
 
     async def review(session: AsyncSession, r: w.Review, device_id: str, now: int) -> None:
@@ -303,14 +386,7 @@ def make_appliers(
         await session.flush()
 
     async def complaint(session: AsyncSession, r: w.Complaint, device_id: str, now: int) -> None:
-        photo = None
-        if r.photo:
-            try:
-                photo = base64.b64decode(r.photo, validate=True)
-            except (binascii.Error, ValueError) as e:
-                raise Rejected("投诉照片无法读取", "The complaint photo cannot be read") from e
-            if len(photo) > 512 * 1024:
-                raise Rejected("投诉照片超过 512 KB", "The complaint photo is over 512 KB")
+        photo = _photo(r)
         parsed, digest, confirmed = await about_visit(session, Complaint, r, device_id, now)
         cred = parsed.cred
         session.add(Complaint(id=r.id, serial=cred.serial, agency_id=cred.agency_id, frame_digest=digest, device_id=device_id,
@@ -429,12 +505,146 @@ def make_appliers(
         await _insert_all(session, Attendance, ["session_id", "trainee"], new_attendance)
         return out
 
+    async def visits(session: AsyncSession, recs: list, device_id: str, now: int) -> list[Rejected | DuplicateOf | None]:
+        """A run of check-ins and check-outs (a worker's morning) in a few statements: what `checkin` and `checkout`
+        check, one record after another as they would (a check-out finds the check-in earlier in the run), against
+        look-ups made once (the passes, the visits named, the household records waiting for a check-in and their
+        devices' keys); then one INSERT of the new visits and one UPDATE per kind of change. Core statements only: no
+        ORM object is loaded that a later applier could find stale. A visit another transaction stored meanwhile:
+        `Contended` (push redoes the run one record at a time)."""
+        await bound_all(session, {r.serial for r in recs})
+        stored: dict[str, tuple[int, int | None, int | None]] = {
+            vid: (serial, started, ended) for vid, serial, started, ended in await session.execute(
+                select(Visit.id, Visit.serial, Visit.started_at, Visit.ended_at).where(Visit.id.in_({r.visit_id for r in recs})))
+        }
+        entering = {r.visit_id for r in recs if isinstance(r, w.Checkin)} - stored.keys()
+        waiting: list[tuple[type[Review] | type[Complaint], str, str | None, int, str]] = []
+        """(model, id, visit, serial, device) of the household records naming a visit checked in by this run: reviews
+        first, then complaints, as `checkin` reads them."""
+        if entering:
+            models: tuple[type[Review] | type[Complaint], ...] = (Review, Complaint)
+            for model in models:
+                waiting += [(model, rid, vid, serial, household) for rid, vid, serial, household in await session.execute(
+                    select(model.id, model.visit_id, model.serial, model.device_id).where(model.visit_id.in_(entering)))]
+            await pubs_all(session, {household for *_, household in waiting})
+        new: dict[str, dict] = {}  # visit id → its row, in batch order
+        ended: dict[str, int] = {}  # a visit stored before this run → its check-out time
+        confirm: dict[type[Review] | type[Complaint], list[str]] = {Review: [], Complaint: []}
+        out: list[Rejected | DuplicateOf | None] = []
+        for r in recs:
+            try:
+                _own_pass(pass_devices[r.serial], device_id, r.at)
+                if isinstance(r, w.Checkin):
+                    code = _visit_code(r, now, offline_lag_days)
+                    if r.visit_id in stored:
+                        raise Rejected(*ALREADY_RECORDED)
+                    row = {"id": r.visit_id, "serial": r.serial, "device_id": device_id, "household_pseudonym": code.pseudonym,
+                           "code_at": code.at, "code_sig": code.sig, "household_device": None, "service": r.service,
+                           "day": local_day(r.at, tz), "place": r.place, "lat": r.lat, "lon": r.lon, "started_at": r.at,
+                           "ended_at": None}
+                    for model, rid, vid, serial, household in waiting:
+                        if vid == r.visit_id and serial == r.serial and code.signed_by(pubs[household]):
+                            confirm[model].append(rid)
+                            row["household_device"] = household
+                    new[r.visit_id], stored[r.visit_id] = row, (r.serial, r.at, None)
+                else:
+                    _check_out(stored.get(r.visit_id), r)
+                    serial, started, _ = stored[r.visit_id]
+                    stored[r.visit_id] = (serial, started, r.at)
+                    if r.visit_id in new:
+                        new[r.visit_id]["ended_at"] = r.at
+                    else:
+                        ended[r.visit_id] = r.at
+                out.append(None)
+            except Rejected as e:
+                out.append(e)
+        await _insert_all(session, Visit, ["id"], list(new.values()))
+        for model, ids in confirm.items():
+            if ids:
+                await session.execute(update(model).where(model.id.in_(ids)).values(confirmed=True).execution_options(
+                    synchronize_session=False))
+        if ended:
+            conn = await session.connection()
+            await conn.execute(CHECK_OUT, [{"vid": vid, "end": at} for vid, at in ended.items()])
+        return out
+
+    async def household(session: AsyncSession, recs: list, device_id: str, now: int) -> list[Rejected | DuplicateOf | None]:
+        """A run of reviews and complaints (a household's phone) in a few statements: what `review` and `complaint`
+        check, one record after another as they would (a second review of a visit earlier in the run is refused),
+        against look-ups made once (the passes the frames name, the visits named, what this phone already reviewed
+        or complained about); then one INSERT per kind and one UPDATE of the visits this phone confirms."""
+        found = [proofs.get((r.frame, r.at, now)) for r in recs]
+        parsed_ok = [p for p in found if isinstance(p, crypto.Parsed)]
+        await bound_all(session, {p.cred.serial for p in parsed_ok})
+        digests = {visit_key(p) for p in parsed_ok}
+        named = {r.visit_id for r in recs if r.visit_id is not None}
+        mine = await pub_of(session, device_id)
+        known: dict[str, VisitRow] = {
+            vid: (vid, pseudonym, serial, code_at, code_sig) for vid, pseudonym, serial, code_at, code_sig
+            in await session.execute(select(*VISIT_ROW).where(Visit.id.in_(named)))
+        } if named else {}
+        models: tuple[type[Review] | type[Complaint], ...] = (Review, Complaint)
+        seen: dict[type[Review] | type[Complaint], tuple[set[str], set[str]]] = {}
+        """model → (the visit keys, the visit ids) this phone has reviewed / complained about."""
+        for model in models:
+            rows = [(digest, vid) for digest, vid in await session.execute(select(model.frame_digest, model.visit_id).where(
+                model.device_id == device_id, model.frame_digest.in_(digests) | model.visit_id.in_(named)))]
+            seen[model] = ({digest for digest, _ in rows}, {vid for _, vid in rows if vid is not None})
+        new: dict[type[Review] | type[Complaint], list[dict]] = {Review: [], Complaint: []}
+        confirmed_visits: set[str] = set()
+        out: list[Rejected | DuplicateOf | None] = []
+        for r in recs:
+            try:
+                model = Review if isinstance(r, w.Review) else Complaint
+                photo = _photo(r) if isinstance(r, w.Complaint) else None
+                parsed = await frame_proof(r.frame, r.at, now)
+                cred, digest = parsed.cred, visit_key(parsed)
+                if sync.device_id_of(cred.device_pub) == device_id or await pass_device(session, cred.serial) == device_id:
+                    raise Rejected(*OWN_PHONE)
+                reviewed, visited = seen[model]
+                if digest in reviewed or (r.visit_id is not None and r.visit_id in visited):
+                    raise Rejected(*_already(model))
+                confirmed = r.visit_id is not None and _confirms(known.get(r.visit_id), cred.serial, mine)
+                reviewed.add(digest)
+                if r.visit_id is not None:
+                    visited.add(r.visit_id)
+                if confirmed:
+                    confirmed_visits.add(r.visit_id)
+                common = {"id": r.id, "serial": cred.serial, "frame_digest": digest, "device_id": device_id,
+                          "confirmed": confirmed, "visit_id": r.visit_id, "at": r.at}
+                if isinstance(r, w.Review):
+                    new[Review].append({**common, "stars": r.stars, "tags": ",".join(r.tags), "comment": r.comment})
+                else:
+                    new[Complaint].append({**common, "agency_id": cred.agency_id, "category": r.category, "text": r.text,
+                                           "photo": photo})
+                out.append(None)
+            except Rejected as e:
+                out.append(e)
+        for model in models:
+            await _insert_all(session, model, ["id"], new[model])
+        if confirmed_visits:
+            await session.execute(update(Visit).where(Visit.id.in_(confirmed_visits)).values(household_device=device_id)
+                                  .execution_options(synchronize_session=False))
+        return out
+
     return Appliers({"checkin": checkin, "checkout": checkout, "review": review, "complaint": complaint,
                      "session": session_open, "attendance": attendance},
-                    prepare=prepare, bulk=training, bulk_kinds=frozenset({"session", "attendance"}))
+                    prepare=prepare, bulks=((TRAINING_KINDS, training), (VISIT_KINDS, visits), (HOUSEHOLD_KINDS, household)))
 
 
-async def _insert_all(session: AsyncSession, model: type[TrainingSession] | type[Attendance], key: list[str], rows: list[dict]) -> None:
+TRAINING_KINDS = frozenset({"session", "attendance"})
+VISIT_KINDS = frozenset({"checkin", "checkout"})
+HOUSEHOLD_KINDS = frozenset({"review", "complaint"})
+"""The bulk groups (`sync.Appliers`): an outlet phone's training records, a worker phone's visits, a household's
+records. A run of one group applies in a few statements; the batch is cut where the group changes."""
+
+VISITS = Visit.__table__
+CHECK_OUT = update(VISITS).where(VISITS.c.id == bindparam("vid")).values(ended_at=bindparam("end"))  # type: ignore[arg-type]  # a mapped Table
+"""Check-outs of stored visits: one statement, sent as one executemany."""
+
+
+async def _insert_all(session: AsyncSession, model: type[TrainingSession] | type[Attendance] | type[Visit] | type[Review] | type[Complaint],
+                      key: list[str], rows: list[dict]) -> None:
     """Insert `rows` in one statement (sent as one executemany); any row whose `key` is already taken: `Contended`."""
     if not rows:
         return
