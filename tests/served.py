@@ -56,6 +56,34 @@ class Phone:
         return crypto.make_card(self.cred, self.sig)
 
 
+def next_step(last: int) -> int:
+    """The next 30 s authenticator step after `last` whose code the server takes now: it takes one step of drift either
+    way, each step once per account, in increasing order. So three codes are at hand at once (the step before, this one
+    and the next) before anyone has to wait for the clock; the step before is used only early in this one, well before
+    it leaves the window."""
+    while True:
+        t = time.time()
+        now = int(t) // 30
+        step = max(now - 1 if t % 30 < 20 else now, last + 1)
+        if step <= now + 1:
+            return step
+        time.sleep(1)
+
+
+def status_etag(base: str) -> str:
+    with urllib.request.urlopen(base + "/api/status", timeout=5) as r:
+        return str(r.headers.get("ETag"))
+
+
+def wait_for_new_status(base: str, before: str, seconds: float = 10) -> None:
+    """Until the server at `base` serves a status list other than `before`. A seed-demo run is another process: the
+    server sees its re-signed status list within the lists' staleness bound (server/domain/lists/services.py MAX_AGE
+    on SQLite); until then a household would read the new passes as revoked."""
+    deadline = time.monotonic() + seconds
+    while status_etag(base) == before and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+
 class ServerProcess:
     """`python -m server serve` with `env`, answering at `base`: started, started again after a kill or a stop (same
     port, same database), stopped; its output appended to `log_path` across restarts."""
@@ -113,6 +141,7 @@ class Served(ServerProcess):
             assert build.returncode == 0, build.stdout + build.stderr
         self.seeds = [json.loads(self.cli("seed-demo", "--base-url", self.base))]
         self._staff: dict[str, tuple[int, dict[str, str]]] = {}
+        self._otp_steps: dict[str, int] = {}
         super().__init__(self.env, self.base, tmp / "server.log", workers=workers)
         self.start()
 
@@ -134,7 +163,8 @@ class Served(ServerProcess):
         headers = {"cookie": cookie, "x-csrf-token": me["csrf_token"]}
         st, setup, _ = self._post_json("/api/auth/totp/setup", {}, headers)
         assert st == 200, setup
-        st, codes, _ = self._post_json("/api/auth/totp/confirm", {"code": pyotp.TOTP(setup["secret"]).now()}, headers)
+        step = self._otp_steps[username] = next_step(self._otp_steps.get(username, 0))  # each step once per account
+        st, codes, _ = self._post_json("/api/auth/totp/confirm", {"code": pyotp.TOTP(setup["secret"]).at(step * 30)}, headers)
         assert st == 200, codes
         self._staff[username] = (len(self.seeds), headers)
         return headers
@@ -165,21 +195,13 @@ class Served(ServerProcess):
     def codes(self, status: str, n: int) -> list[dict]:
         """Fresh one-time activation codes for `n` different demo workers whose passes read `status`.
         (Each seed-demo run re-issues the demo passes, so codes from one run belong together.)"""
-        before = self._status_etag()
+        before = status_etag(self.base)
         seed = json.loads(self.cli("seed-demo", "--base-url", self.base))
         self.seeds.append(seed)
-        # seed-demo is another process: the server sees its re-signed status list within the lists' staleness bound
-        # (server/domain/lists/services.py MAX_AGE). Until then a household would read the new passes as revoked.
-        deadline = time.monotonic() + 10
-        while self._status_etag() == before and time.monotonic() < deadline:
-            time.sleep(0.1)
+        wait_for_new_status(self.base, before)
         found = [c for c in seed["activation_codes"] if c["expected_status"] == status]
         assert len(found) >= n, found
         return found[:n]
-
-    def _status_etag(self) -> str:
-        with urllib.request.urlopen(self.base + "/api/status", timeout=5) as r:
-            return str(r.headers.get("ETag"))
 
     def code(self, status: str) -> dict:
         """A fresh one-time activation code for a demo worker whose pass reads `status`."""

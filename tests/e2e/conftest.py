@@ -20,7 +20,7 @@ import pytest
 import crypto
 from tests.conftest import DATABASES, PG_HOST, PG_PORT, _pg_create, _pg_drop, _ran
 from tests.dbquery import run_sync
-from tests.served import ROOT, Served
+from tests.served import ROOT, Served, next_step
 
 ARTEFACTS = Path(os.environ.get("DOORPASS_E2E_ARTEFACTS", ROOT / "test-results" / "e2e"))
 """Every browser test's screenshots: one folder under the repository (gitignored; CI keeps it)."""
@@ -123,20 +123,6 @@ def device_id(page) -> str:  # type: ignore[no-untyped-def]
 
 
 _last_step = [0]
-
-
-def next_step(last: int) -> int:
-    """The next 30 s step after `last` whose code the server takes now: it takes one step of drift either way, each
-    step once per account, in increasing order. So three codes are at hand at once (the step before, this one and the
-    next) before anyone has to wait for the clock; the step before is used only early in this one, well before it
-    leaves the window."""
-    while True:
-        t = time.time()
-        now = int(t) // 30
-        step = max(now - 1 if t % 30 < 20 else now, last + 1)
-        if step <= now + 1:
-            return step
-        time.sleep(1)
 
 
 def _fresh_code(secret: str) -> str:

@@ -13,8 +13,7 @@ import pyotp
 import zxingcpp
 from PIL import Image
 
-from tests.e2e.conftest import next_step
-from tests.served import ROOT
+from tests.served import ROOT, next_step
 
 ARTEFACTS = Path(os.environ.get("DOORPASS_E2E_ARTEFACTS", ROOT / "test-results" / "e2e"))
 FIRST_PASSWORD = "my-first-own-password"

@@ -20,7 +20,7 @@ import crypto
 from server.db.engine import Database
 from server.db.files import sqlite_path
 from server.secrets import SEALED_COLUMNS, count_by_key, open_field
-from tests.served import ROOT, free_port, wait_healthy
+from tests.served import ROOT, ServerProcess, free_port, status_etag, wait_for_new_status
 
 DEMO_ID_NUMBERS = [w["id_number"] for w in json.loads((ROOT / "server" / "demo_data.json").read_text())["workers"]]
 
@@ -35,7 +35,7 @@ class Operator:
         self.env.update({"DOORPASS_VAR": str(var), "DATABASE_URL": database_url, "DOORPASS_PWA_DIST": str(var / "no-dist"),
                          **env})
         self.outputs: list[str] = []
-        self.server: subprocess.Popen | None = None
+        self.server: ServerProcess | None = None
 
     def run(self, *args: str, ok: bool = True) -> subprocess.CompletedProcess:
         r = subprocess.run([sys.executable, "-m", "server", *args], env=self.env, cwd=ROOT, capture_output=True,
@@ -45,26 +45,25 @@ class Operator:
             assert r.returncode == 0, r.stdout + r.stderr
         return r
 
-    def seed(self) -> list[dict]:
-        return json.loads(self.run("seed-demo", "--base-url", "http://127.0.0.1").stdout)["activation_codes"]
+    def seed(self, serving: str | None = None) -> list[dict]:
+        """seed-demo's activation codes; with the base of the server `serving`, once that server serves the re-signed
+        status list (`wait_for_new_status`)."""
+        before = status_etag(serving) if serving else None
+        codes = json.loads(self.run("seed-demo", "--base-url", "http://127.0.0.1").stdout)["activation_codes"]
+        if serving and before:
+            wait_for_new_status(serving, before)
+        return codes
 
     def serve(self) -> str:
         port = free_port()
-        self.log = self.var.parent / "server.log"
-        with open(self.log, "w") as log:
-            self.server = subprocess.Popen([sys.executable, "-m", "server", "serve", "--port", str(port)],
-                                           env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-        base = f"http://127.0.0.1:{port}"
-        assert wait_healthy(base), self.log.read_text()
-        return base
+        self.log = self.var.parent / f"server-{port}.log"
+        self.server = ServerProcess({**self.env, "DOORPASS_PORT": str(port)}, f"http://127.0.0.1:{port}", self.log)
+        self.server.start()
+        return self.server.base
 
     def stop(self) -> None:
         if self.server is not None:
-            self.server.terminate()
-            try:
-                self.server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.server.kill()
+            self.server.stop()
             self.outputs.append(self.log.read_text())
             self.server = None
 
@@ -183,7 +182,7 @@ async def test_rotation_with_key_files_while_a_server_runs(database_url: str, tm
 
         # the server still holds the old key: it picks up the new one when it meets it
         _verifies(base, before_priv, before)
-        after_codes = op.seed()
+        after_codes = op.seed(base)
         after_priv, after = _enroll(base, next(c for c in after_codes if c["expected_status"] == "valid")["code"])
         _verifies(base, after_priv, after)
         _assert_opens_with_only(await _sealed_values(database_url), new, old)
@@ -245,7 +244,7 @@ async def test_rotation_with_the_key_in_the_environment(tmp_path: Path) -> None:
     base = op.serve()
     try:
         _verifies(base, before_priv, before)
-        codes = op.seed()  # (re-issues the demo passes: the first phone's pass is revoked)
+        codes = op.seed(base)  # (re-issues the demo passes: the first phone's pass is revoked)
         priv, body = _enroll(base, next(c for c in codes if c["expected_status"] == "valid")["code"])
         _verifies(base, priv, body)
     finally:

@@ -277,7 +277,9 @@ class ListCache:
 
     `fresh(db)` answers from memory and re-checks the database's etags when the last check is older than `max_age`
     seconds or this process committed a re-signed list since; only a changed list is read and opened again. While one
-    request re-checks, the others keep answering from the copy they have (it is at most `max_age` plus that check old).
+    request makes the periodic re-check, the others keep answering from the copy they have (it is at most `max_age`
+    plus that check old); when a change is known (committed here, or notified), they wait for the re-check, so no
+    answer after a revocation carries the list from before it.
     """
 
     def __init__(self, max_age: float = MAX_AGE) -> None:
@@ -303,6 +305,10 @@ class ListCache:
     def _due(self) -> bool:
         if self.snapshot is None or time.monotonic() - self._checked >= self.max_age:
             return True
+        return self._changed()
+
+    def _changed(self) -> bool:
+        """A list is known to have changed since the last check (re-signed here, or another process said so)."""
         if self._signals != self._seen_signals:
             return True
         return self._pool is not None and _changes.get(self._pool, 0) != self._seen_changes
@@ -312,8 +318,10 @@ class ListCache:
         if not self._due():
             assert self.snapshot is not None
             return self.snapshot
-        if self.snapshot is not None and self._lock.locked():
-            return self.snapshot  # another request is re-checking: this one need not wait for it
+        if self.snapshot is not None and self._lock.locked() and not self._changed():
+            # another request is making the periodic re-check: this one need not wait for it. When a change is known
+            # (a revocation just committed), every request waits for the new lists: none may answer with the old ones.
+            return self.snapshot
         async with self._lock:
             if self._due():
                 async with db.read() as session:

@@ -104,6 +104,15 @@ NO_SESSION_YET = ("找不到这个培训场次（须先送达场次记录）", "
 BAD_DAY = ("日期不对", "Invalid date")
 ONE_OF_TWO = ("签到需要扫描证件或输入学员编号（二选一）", "Attendance needs a scanned pass or a trainee number (one of them)")
 NOT_THAT_DAY = ("扫描的二维码不是培训当天的", "The scanned code is not from the day of the training session")
+NO_PASS = ("找不到这张已激活的上门服务证", "No activated pass with this number")
+REVOKED = ("这张上门服务证已被吊销（或手机已解绑），吊销后不能再签到签退",
+           "This pass was revoked (or its phone unbound): no check-in or check-out after that")
+NO_CHECKIN = ("找不到这次上门的签到记录（须先送达签到）", "No check-in for this visit (it must arrive first)")
+OTHER_SERIAL = ("签退的证号与签到不一致", "The check-out pass number differs from the check-in")
+BEFORE_CHECKIN = ("签退时间早于签到时间", "Check-out is before check-in")
+CHECKED_OUT = ("这次上门已经签退过了", "This visit is already checked out")
+OWN_PHONE = ("不能在服务员自己的手机上评价或投诉自己的上门服务证", "A worker's own phone cannot review or complain about her pass")
+NOT_THIS_PHONES_CODE = ("这次上门的上门码不是这台手机出示的", "This visit's code was not shown by this phone")
 
 VISIT_LOCK = 0x44505656  # "DPVV": the first key of a visit's advisory lock on PostgreSQL (the second: hashtext(visit id))
 TRAINING_LOCK = 0x44505654  # "DPVT": the same for a training session (its id)
@@ -145,17 +154,6 @@ async def bound_outlet(session: AsyncSession, device_id: str) -> int | None:
 def local_day(t: int, tz: tzinfo) -> date:
     """The calendar day of Unix time `t` where the service runs (a visit's day, a training session's day)."""
     return datetime.fromtimestamp(t, tz).date()
-
-
-NO_PASS = ("找不到这张已激活的上门服务证", "No activated pass with this number")
-REVOKED = ("这张上门服务证已被吊销（或手机已解绑），吊销后不能再签到签退",
-           "This pass was revoked (or its phone unbound): no check-in or check-out after that")
-NO_CHECKIN = ("找不到这次上门的签到记录（须先送达签到）", "No check-in for this visit (it must arrive first)")
-OTHER_SERIAL = ("签退的证号与签到不一致", "The check-out pass number differs from the check-in")
-BEFORE_CHECKIN = ("签退时间早于签到时间", "Check-out is before check-in")
-CHECKED_OUT = ("这次上门已经签退过了", "This visit is already checked out")
-OWN_PHONE = ("不能在服务员自己的手机上评价或投诉自己的上门服务证", "A worker's own phone cannot review or complain about her pass")
-NOT_THIS_PHONES_CODE = ("这次上门的上门码不是这台手机出示的", "This visit's code was not shown by this phone")
 
 
 def _bound_of(row: tuple[bytes | None, str, int] | None) -> tuple[str, int | None] | None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
+import time
 
 from litestar.testing import AsyncTestClient
 
@@ -14,7 +15,7 @@ from server.app import create_app
 from server.clock import Clock
 from server.db.engine import Database
 from server.domain.lists.controllers import CACHE_CONTROL, wants_gzip
-from server.domain.lists.services import resign_status
+from server.domain.lists.services import ListCache, resign_status
 from server.keyfiles import load_keyring
 from server.settings import Settings
 from tests.integration.conftest import Admin
@@ -159,3 +160,37 @@ async def test_gzipped_body_is_the_stored_envelope(settings: Settings, clock: Cl
         assert gzip.decompress(wire.gzipped) == wire.body
         zipped = await c.get("/api/trust", headers={"Accept-Encoding": "gzip"})
         assert zipped.json() == json.loads(wire.body)
+
+
+async def test_no_answer_after_a_change_carries_the_old_list(client, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    """A request that arrives while another one is re-checking the lists may answer from the copy in memory, but not
+    once a change is known: right after a revocation, a household page asked for both lists at once, got the new
+    trust list from the request that re-checked and the old status list from the one that did not wait, and read the
+    revoked pass green. A process's cache (`ListCache`, as each app holds one) on the test's database: the in-flight
+    re-check is stood for by holding its lock; the change is made by another process and then heard (`mark_due`,
+    what the PostgreSQL listener calls)."""
+    del client  # the app made the database (migrated, with its keys)
+    index = 7
+    db, cache = Database(settings.database_url), ListCache(max_age=3600)
+    try:
+        before = await cache.fresh(db)
+        other = Database(settings.database_url)  # "process" B revokes
+        try:
+            async with other.transaction() as session:
+                await resign_status(session, load_keyring(settings.master_key, settings.var_dir), now=int(time.time()),
+                                    changes={index: int(crypto.Status.REVOKED)})
+        finally:
+            await other.dispose()
+        await cache._lock.acquire()  # a periodic re-check under way
+        try:
+            assert (await asyncio.wait_for(cache.fresh(db), 5)) is before  # no change known yet: no waiting
+            cache.mark_due()  # now it is known
+            waiting = asyncio.ensure_future(cache.fresh(db))
+            await asyncio.sleep(0.3)
+            assert not waiting.done(), "a request answered with the lists from before the change"
+        finally:
+            cache._lock.release()
+        after = await asyncio.wait_for(waiting, 5)
+        assert after.key != before.key and after.status.get(index) == crypto.Status.REVOKED
+    finally:
+        await db.dispose()
