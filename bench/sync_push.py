@@ -53,7 +53,14 @@ def _records(device: Device, n: int) -> list[dict]:
             out.append(device.record("session", session_id=sessions[-1], outlet_id=1, course="家居保洁", day="2026-11-24"))
         else:
             out.append(device.record("attendance", session_id=sessions[-1], trainee_number=f"T-{i}"))
-    return out
+    return in_order_made(out)
+
+
+def in_order_made(recs: list[dict]) -> list[dict]:
+    """The records with UUIDv7 ids a millisecond apart, in the order made, as a phone's are (a person makes records
+    seconds apart; a loop makes dozens in one millisecond, whose random bits would then order them at random)."""
+    start = int(time.time() * 1000) - len(recs)
+    return [{**r, "id": uuid7(start + i)} for i, r in enumerate(recs)]
 
 
 async def _prepare(url: str, device: Device) -> Database:
@@ -211,6 +218,7 @@ async def _bench_frames(url: str, tmp: Path) -> dict:
         recs += [{**staff.record("attendance", session_id=sid, frame=p.live(at)), "at": at} for p in phones[:9]]
         at += STEP
     now = at  # the server's time at the push: after the last frame
+    recs = in_order_made(recs)
     envelopes = [staff.envelope(r) for r in recs]
     db = Database(url)
     try:
@@ -250,6 +258,7 @@ async def _bench_visits(db: Database, cache: ListCache, phone, now: int) -> dict
         recs.append({**worker.record("checkin", visit_id=visit, serial=phone.serial, service="cleaning",
                                      visit_code=household.visit_code(visit, phone.serial, now - 60)), "at": now - 50})
         recs.append({**worker.record("checkout", visit_id=visit, serial=phone.serial), "at": now - 10})
+    recs = in_order_made(recs)
     envelopes = [worker.envelope(r) for r in recs]
     push_s = await _push_all(db, cache, worker.id, envelopes, now)
     bulk_s = await _bulk_insert_s(db, recs, envelopes)

@@ -37,6 +37,21 @@ RECURSOR = text(
 )
 """The commit-time step: fresh cursors, in the order of `ids` (the batch's order), for the rows this push wrote."""
 
+LAST_CURSOR = text("SELECT pg_sequence_last_value(CAST(pg_get_serial_sequence('sync_records', 'cursor') AS regclass))")
+
+
+async def _cursors_stand(session: AsyncSession, cursors: list[int]) -> bool:
+    """Whether the cursors this push's rows drew when they were inserted can stay as their final ones (no `RECURSOR`
+    rewrite of every row): they rise in the batch's order, and nobody has drawn a cursor since the last of them.
+    Called under `CURSOR_LOCK`. Then every committed row has a lower cursor (each committed push's final cursors were
+    drawn before ours), and any push still open holds only cursors it will draw again, above ours, when it takes the
+    lock after our commit (its last drawn value is below the sequence's, so it cannot stand). A push alone — the
+    common case — so draws one cursor a record and writes each row once."""
+    if any(b <= a for a, b in zip(cursors, cursors[1:], strict=False)):
+        return False
+    return (await session.execute(LAST_CURSOR)).scalar_one() == cursors[-1]
+
+
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 PREFIX = 256
@@ -364,7 +379,8 @@ async def push(
 
     4. On PostgreSQL, last: take `CURSOR_LOCK` and give the rows written their final cursors (held to the commit,
        which the caller makes right away), so cursors are committed in order and a pull never skips past a record
-       that commits late. Everything before runs beside other devices' pushes.
+       that commits late; the cursors drawn at insert stand when nobody drew one since (`_cursors_stand`).
+       Everything before runs beside other devices' pushes.
     """
     insert = _insert(session)
     postgres = session.get_bind().dialect.name == "postgresql"
@@ -455,7 +471,11 @@ async def push(
     )
     if postgres and written:
         await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": CURSOR_LOCK})
-        final: dict[str, int] = dict((await session.execute(RECURSOR, {"ids": [rid for _, rid in sorted(written)]})).all())
+        ordered = [rid for _, rid in sorted(written)]
+        drawn = {**{r.id: r.cursor for r in receipts.values() if r.id is not None and r.cursor is not None}, **owned}
+        final: dict[str, int] = {}
+        if not await _cursors_stand(session, [drawn[rid] for rid in ordered]):
+            final = dict((await session.execute(RECURSOR, {"ids": ordered})).all())
         owned = {rid: final.get(rid, cursor) for rid, cursor in owned.items()}
         for index, receipt in list(receipts.items()):
             if receipt.id in final and receipt.cursor is not None:

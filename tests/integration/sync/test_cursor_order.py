@@ -18,6 +18,7 @@ from server.domain.records.feeds import pull_feeds
 from server.domain.records.services import make_appliers
 from server.domain.verify.services import ListCache
 from server.settings import Settings
+from sync.push import LAST_CURSOR
 from tests.integration.conftest import Admin, checkin
 from tests.records import Device, uuid7
 
@@ -45,7 +46,7 @@ async def test_a_push_that_commits_late_is_still_pulled(client, admin: Admin, cl
         seen: list[str] = []
         async with db.transaction() as slow:  # takes the lower cursor, commits last
             (receipt,), _ = await sync.push(slow, first.id, [first.envelope(r1)], appliers, now=clock.now())
-            assert receipt.status == "applied"
+            assert receipt.status == "applied", receipt.reason_en
 
             async def fast() -> str:
                 async with db.transaction() as s:
@@ -141,7 +142,7 @@ async def test_a_review_and_the_check_in_it_confirms_pushed_at_once_still_meet( 
                 await sync.register(s, d.pub, now=now)
         async with db.transaction() as slow:  # the check-in, not yet committed
             (receipt,), _ = await sync.push(slow, phone.device.id, [phone.device.envelope(cin)], appliers, now=now)
-            assert receipt.status == "applied"
+            assert receipt.status == "applied", receipt.reason_en
 
             async def review() -> str:
                 async with db.transaction() as s:
@@ -155,5 +156,29 @@ async def test_a_review_and_the_check_in_it_confirms_pushed_at_once_still_meet( 
             [row] = (await s.execute(select(Review))).scalars().all()
             v = await s.get(Visit, visit)
         assert row.confirmed and v is not None and v.household_device == household.id
+    finally:
+        await db.dispose()
+
+
+async def test_a_push_alone_keeps_the_cursors_it_drew(client, admin: Admin, clock, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    """With no other push drawing cursors meanwhile, the cursors a push's rows drew at insert stand as their final ones
+    (sync.push._cursors_stand): one cursor a record, each row written once, not rewritten at commit."""
+    _pg_only(settings)
+    phone = await admin.enrolled_phone()
+    devices = [Device() for _ in range(2)]
+    db = Database(settings.database_url)
+    try:
+        async with db.transaction() as s:
+            appliers = make_appliers(await ListCache().get(s), offline_lag_days=7)
+            for d in devices:
+                await sync.register(s, d.pub, now=clock.now())
+        for k, d in enumerate(devices):
+            envelopes = [d.envelope(d.record("review", frame=phone.live(clock.now() + 30 * k), stars=5, comment=f"r{k}"))]
+            async with db.transaction() as s:
+                before = (await s.execute(LAST_CURSOR)).scalar_one() or 0  # NULL: none drawn yet
+                (receipt,), _ = await sync.push(s, d.id, envelopes, appliers, now=clock.now())
+                after = (await s.execute(LAST_CURSOR)).scalar_one()
+            assert receipt.status == "applied", receipt.reason_en
+            assert after == before + 1 and receipt.cursor == after  # drawn once, kept (a rewrite would draw again)
     finally:
         await db.dispose()
