@@ -244,6 +244,23 @@ def _confirms(v: VisitRow | None, serial: int, pub: bytes | None) -> bool:
 VISIT_ROW = (Visit.id, Visit.household_pseudonym, Visit.serial, Visit.code_at, Visit.code_sig)
 
 
+def _visit_row(r: w.Checkin, code: visitcode.VisitCode, device_id: str, tz: tzinfo) -> dict:
+    """The visit a check-in opens (no household confirmed it yet, not checked out)."""
+    return {"id": r.visit_id, "serial": r.serial, "device_id": device_id, "household_pseudonym": code.pseudonym,
+            "code_at": code.at, "code_sig": code.sig, "household_device": None, "service": r.service,
+            "day": local_day(r.at, tz), "place": r.place, "lat": r.lat, "lon": r.lon, "started_at": r.at, "ended_at": None}
+
+
+def _household_row(r: w.Review | w.Complaint, cred: crypto.Credential, digest: str, device_id: str, confirmed: bool,
+                   photo: bytes | None) -> dict:
+    """The review or complaint row a household record stores."""
+    row = {"id": r.id, "serial": cred.serial, "frame_digest": digest, "device_id": device_id, "confirmed": confirmed,
+           "visit_id": r.visit_id, "at": r.at}
+    if isinstance(r, w.Review):
+        return {**row, "stars": r.stars, "tags": ",".join(r.tags), "comment": r.comment}
+    return {**row, "agency_id": cred.agency_id, "category": r.category, "text": r.text, "photo": photo}
+
+
 def make_appliers(
     lists: tuple[crypto.TrustList, crypto.StatusList], *, offline_lag_days: int, tz: tzinfo = LOCAL
 ) -> Appliers:
@@ -333,11 +350,8 @@ def make_appliers(
         code = _visit_code(r, now, offline_lag_days)
         # Inserted, never upserted: the visit's key decides who stores it; a second check-in of the visit is refused.
         added = await session.execute(
-            _insert(session)(Visit)
-            .values(id=r.visit_id, serial=r.serial, device_id=device_id, household_pseudonym=code.pseudonym,
-                    code_at=code.at, code_sig=code.sig, service=r.service, day=local_day(r.at, tz), place=r.place,
-                    lat=r.lat, lon=r.lon, started_at=r.at)
-            .on_conflict_do_nothing(index_elements=["id"]).returning(Visit.id)
+            _insert(session)(Visit).values(_visit_row(r, code, device_id, tz)).on_conflict_do_nothing(index_elements=["id"])
+            .returning(Visit.id)
         )
         if added.first() is None:
             raise Rejected(*ALREADY_RECORDED)
@@ -357,14 +371,18 @@ def make_appliers(
         assert v is not None
         v.ended_at = r.at
 
+    async def not_own_pass(session: AsyncSession, cred: crypto.Credential, device_id: str) -> None:
+        """A household record is never made on the worker's own phone (the frame's device, or the pass's bound one)."""
+        if sync.device_id_of(cred.device_pub) == device_id or await pass_device(session, cred.serial) == device_id:
+            raise Rejected(*OWN_PHONE)
+
     async def about_visit(session: AsyncSession, model: type[Review] | type[Complaint], r: w.Review | w.Complaint,
                           device_id: str, now: int) -> tuple[crypto.Parsed, str, bool]:
         """The checks a review and a complaint share: fresh proof, not the worker's own phone, one per (visit, device),
         and whether this device made the visit code the worker checked in with (a confirmed visit)."""
         parsed = await frame_proof(r.frame, r.at, now)
         cred, digest = parsed.cred, visit_key(parsed)
-        if sync.device_id_of(cred.device_pub) == device_id or await pass_device(session, cred.serial) == device_id:
-            raise Rejected(*OWN_PHONE)
+        await not_own_pass(session, cred, device_id)
         same = (model.frame_digest == digest) if r.visit_id is None else ((model.frame_digest == digest) | (model.visit_id == r.visit_id))
         if (await session.execute(select(model.id).where(same, model.device_id == device_id).limit(1))).first() is not None:
             raise Rejected(*_already(model))
@@ -379,16 +397,13 @@ def make_appliers(
 
     async def review(session: AsyncSession, r: w.Review, device_id: str, now: int) -> None:
         parsed, digest, confirmed = await about_visit(session, Review, r, device_id, now)
-        session.add(Review(id=r.id, serial=parsed.cred.serial, frame_digest=digest, device_id=device_id, confirmed=confirmed,
-                           visit_id=r.visit_id, stars=r.stars, tags=",".join(r.tags), comment=r.comment, at=r.at))
+        session.add(Review(**_household_row(r, parsed.cred, digest, device_id, confirmed, None)))
         await session.flush()
 
     async def complaint(session: AsyncSession, r: w.Complaint, device_id: str, now: int) -> None:
         photo = _photo(r)
         parsed, digest, confirmed = await about_visit(session, Complaint, r, device_id, now)
-        cred = parsed.cred
-        session.add(Complaint(id=r.id, serial=cred.serial, agency_id=cred.agency_id, frame_digest=digest, device_id=device_id,
-                              visit_id=r.visit_id, confirmed=confirmed, category=r.category, text=r.text, photo=photo, at=r.at))
+        session.add(Complaint(**_household_row(r, parsed.cred, digest, device_id, confirmed, photo)))
         await session.flush()
 
     async def session_open(session: AsyncSession, r: w.Session, device_id: str, now: int) -> None:
@@ -536,10 +551,7 @@ def make_appliers(
                     code = _visit_code(r, now, offline_lag_days)
                     if r.visit_id in stored:
                         raise Rejected(*ALREADY_RECORDED)
-                    row = {"id": r.visit_id, "serial": r.serial, "device_id": device_id, "household_pseudonym": code.pseudonym,
-                           "code_at": code.at, "code_sig": code.sig, "household_device": None, "service": r.service,
-                           "day": local_day(r.at, tz), "place": r.place, "lat": r.lat, "lon": r.lon, "started_at": r.at,
-                           "ended_at": None}
+                    row = _visit_row(r, code, device_id, tz)
                     for model, rid, vid, serial, household in waiting:
                         if vid == r.visit_id and serial == r.serial and code.signed_by(pubs[household]):
                             confirm[model].append(rid)
@@ -597,8 +609,7 @@ def make_appliers(
                 photo = _photo(r) if isinstance(r, w.Complaint) else None
                 parsed = await frame_proof(r.frame, r.at, now)
                 cred, digest = parsed.cred, visit_key(parsed)
-                if sync.device_id_of(cred.device_pub) == device_id or await pass_device(session, cred.serial) == device_id:
-                    raise Rejected(*OWN_PHONE)
+                await not_own_pass(session, cred, device_id)
                 reviewed, visited = seen[model]
                 if digest in reviewed or (r.visit_id is not None and r.visit_id in visited):
                     raise Rejected(*_already(model))
@@ -608,13 +619,7 @@ def make_appliers(
                     visited.add(r.visit_id)
                 if confirmed:
                     confirmed_visits.add(r.visit_id)
-                common = {"id": r.id, "serial": cred.serial, "frame_digest": digest, "device_id": device_id,
-                          "confirmed": confirmed, "visit_id": r.visit_id, "at": r.at}
-                if isinstance(r, w.Review):
-                    new[Review].append({**common, "stars": r.stars, "tags": ",".join(r.tags), "comment": r.comment})
-                else:
-                    new[Complaint].append({**common, "agency_id": cred.agency_id, "category": r.category, "text": r.text,
-                                           "photo": photo})
+                new[model].append(_household_row(r, cred, digest, device_id, confirmed, photo))
                 out.append(None)
             except Rejected as e:
                 out.append(e)
