@@ -415,7 +415,7 @@ class ListListener:
             return
         args, kwargs = db.engine.dialect.create_connect_args(db.engine.url)
         for sqlalchemy_only in ("prepared_statement_cache_size", "prepared_statement_name_func", "async_fallback"):
-                kwargs.pop(sqlalchemy_only, None)
+            kwargs.pop(sqlalchemy_only, None)
         self._stopping, self._tried = asyncio.Event(), asyncio.Event()  # this event loop's (an app may start again)
         self._task = asyncio.create_task(self._run(args, kwargs), name="doorpass-lists-listener")
         with contextlib.suppress(TimeoutError):
